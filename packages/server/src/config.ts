@@ -1,0 +1,124 @@
+import { resolve } from 'node:path';
+import { PalaverError, ErrorCode } from './errors.js';
+
+/** Log levels accepted by `PALAVER_LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Palaver's configuration, read once at start from the environment and command-line flags. */
+export interface Config {
+  /** TCP port of the HTTP listener. Default: 8080. */
+  readonly port: number;
+  /** Interface to listen on. Default: 127.0.0.1 (set 0.0.0.0 to serve other machines). */
+  readonly host: string;
+  /** Base URL clients use to reach this server; when unset, derived from host and the bound port. */
+  readonly publicUrl: string | undefined;
+  /** Directory for the SQLite store and other state. Default: ./.palaver */
+  readonly dataDir: string;
+  /** When set, an API key with exactly this secret exists. */
+  readonly apiKey: string | undefined;
+  /** `postgres://…` switches the store from SQLite to PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/** Values given on the command line; they take precedence over the environment. */
+export type ConfigOverrides = Partial<Record<keyof Config, string | undefined>>;
+
+/** The environment variable behind each setting, for messages and docs. */
+export const CONFIG_ENV = {
+  port: 'PALAVER_PORT',
+  host: 'PALAVER_HOST',
+  publicUrl: 'PALAVER_PUBLIC_URL',
+  dataDir: 'PALAVER_DATA_DIR',
+  apiKey: 'PALAVER_API_KEY',
+  databaseUrl: 'PALAVER_DATABASE_URL',
+  logLevel: 'PALAVER_LOG_LEVEL',
+} as const satisfies Record<keyof Config, string>;
+
+/** A setting has a value Palaver cannot use. */
+export class ConfigError extends PalaverError {
+  constructor(setting: keyof Config, message: string) {
+    super(ErrorCode.InvalidParameter, `${CONFIG_ENV[setting]}: ${message}`);
+  }
+}
+
+/**
+ * Builds the configuration from environment variables and overrides. This is the only place
+ * that interprets them; everything else receives the frozen result.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: ConfigOverrides = {},
+  cwd: string = process.cwd(),
+): Config {
+  const raw = (key: keyof Config): string | undefined => {
+    const value = overrides[key] ?? env[CONFIG_ENV[key]];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const port = parsePort(raw('port'));
+  const host = raw('host') ?? '127.0.0.1';
+  const publicUrl = parsePublicUrl(raw('publicUrl'));
+  const databaseUrl = raw('databaseUrl');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('databaseUrl', 'must be a postgres:// URL');
+  }
+  const apiKey = raw('apiKey');
+  if (apiKey !== undefined && apiKey.length < 16) {
+    throw new ConfigError('apiKey', 'must be at least 16 characters long');
+  }
+  const logLevel = raw('logLevel') ?? 'info';
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    dataDir: resolve(cwd, raw('dataDir') ?? '.palaver'),
+    apiKey,
+    databaseUrl,
+    logLevel,
+  });
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) {
+    return 8080;
+  }
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('port', `"${value}" is not a port number (0-65535)`);
+  }
+  return port;
+}
+
+/** The URL a client dials for a listener bound to `host` and `port`. */
+export function listenerUrl(host: string, port: number): string {
+  // A wildcard address is not something a client can dial.
+  const dialable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const hostPart = dialable.includes(':') ? `[${dialable}]` : dialable;
+  return `http://${hostPart}:${port}`;
+}
+
+function parsePublicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('publicUrl', `"${value}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('publicUrl', 'must start with http:// or https://');
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
