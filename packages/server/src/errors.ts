@@ -74,7 +74,10 @@ export class TokenError extends PalaverError {
   }
 
   static notForRoom(roomId: string): TokenError {
-    return new TokenError(ErrorCode.TokenNotForRoom, `token grants no join on room [roomId:${roomId}]`);
+    return new TokenError(
+      ErrorCode.TokenNotForRoom,
+      `token grants no join on room [roomId:${roomId}]`,
+    );
   }
 }
 

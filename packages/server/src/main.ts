@@ -43,7 +43,10 @@ function withStoreFlags(command: Command): Command {
   return command
     .addOption(new Option('--data-dir <dir>', `data directory [${CONFIG_ENV.dataDir}]`))
     .addOption(
-      new Option('--database-url <url>', `PostgreSQL URL instead of SQLite [${CONFIG_ENV.databaseUrl}]`),
+      new Option(
+        '--database-url <url>',
+        `PostgreSQL URL instead of SQLite [${CONFIG_ENV.databaseUrl}]`,
+      ),
     )
     .addOption(
       new Option('--log-level <level>', `log level [${CONFIG_ENV.logLevel}]`).choices(LOG_LEVELS),
@@ -100,7 +103,10 @@ async function start(flags: StartFlags): Promise<void> {
   out();
 }
 
-async function withKeys<T>(flags: CommonFlags, use: (keys: ApiKeyService) => Promise<T>): Promise<T> {
+async function withKeys<T>(
+  flags: CommonFlags,
+  use: (keys: ApiKeyService) => Promise<T>,
+): Promise<T> {
   const config = configFrom(flags, 'warn');
   const store = await Store.open({
     databaseUrl: config.databaseUrl,

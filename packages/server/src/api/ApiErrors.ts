@@ -85,7 +85,11 @@ export function validationErrorResponse(
       : '';
   const detail = name === '' ? `request ${part} ${message}` : `${name} ${message}${shown}`;
   const source =
-    part === 'body' ? { pointer: path === '' ? '/' : path } : name === '' ? {} : { parameter: name };
+    part === 'body'
+      ? { pointer: path === '' ? '/' : path }
+      : name === ''
+        ? {}
+        : { parameter: name };
   return errorResponse(ErrorCode.InvalidParameter, detail, source);
 }
 

@@ -19,7 +19,7 @@ import { PalaverError } from '../errors.js';
 import type { RoomService } from '../rooms/RoomService.js';
 import type { Store } from '../store/Store.js';
 import type { SigningKeySet } from '../tokens/SigningKeySet.js';
-import type { ApiErrorResponse, RequestPart } from './ApiErrors.js';
+import type { ApiErrorResponse } from './ApiErrors.js';
 import { errorResponse, palaverErrorResponse, validationErrorResponse } from './ApiErrors.js';
 import type { HttpMetrics } from './HttpMetrics.js';
 import { participantRoutes } from './routes/participants.js';
@@ -37,7 +37,6 @@ export interface AppDependencies {
   /** Largest request body accepted, in bytes. Default: 1 MiB. */
   bodyLimit?: number;
 }
-
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,8 +64,10 @@ const baseAjvOptions: AjvOptions = {
 
 /** Builds the HTTP application without listening, so tests can drive it in process too. */
 export async function createApp(deps: AppDependencies): Promise<FastifyInstance> {
+  // Fastify's logger type is narrower than pino's own; the instance is the same.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance,
     // Our onResponse hook writes the one line per request instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
@@ -113,10 +114,11 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   });
 
   // A POST without any body means "no parameters", as for a body of `{}`.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
       request.body = {};
     }
+    done();
   });
 
   await app.register(fastifySwagger, {
@@ -200,10 +202,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       await v2.register(roomRoutes, { deps });
       await v2.register(sessionRoutes, { deps });
       await v2.register(participantRoutes, { deps });
-      v2.get(
-        '/openapi.json',
-        { config: { public: true }, schema: { hide: true } },
-        () => app.swagger(),
+      v2.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () =>
+        app.swagger(),
       );
     },
     { prefix: '/v2' },
@@ -229,7 +229,7 @@ function toErrorResponse(
   }
   const first = error.validation?.[0];
   if (first !== undefined) {
-    const part = (error.validationContext ?? 'body') as RequestPart;
+    const part = (error.validationContext ?? 'body');
     const input =
       part === 'body' ? request.body : part === 'querystring' ? request.query : request.params;
     return validationErrorResponse(part, first, input);

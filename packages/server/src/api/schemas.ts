@@ -127,24 +127,22 @@ export const RefreshedTokenSchema = Type.Object({
   token_expires_at: Timestamp,
 });
 
-export const ErrorBodySchema = Type.Object(
-  {
-    errors: Type.Array(
-      Type.Object({
-        code: Type.String(),
-        title: Type.String(),
-        detail: Type.Optional(Type.String()),
-        source: Type.Optional(
-          Type.Object({
-            pointer: Type.Optional(Type.String()),
-            parameter: Type.Optional(Type.String()),
-          }),
-        ),
-        meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-      }),
-    ),
-  },
-);
+export const ErrorBodySchema = Type.Object({
+  errors: Type.Array(
+    Type.Object({
+      code: Type.String(),
+      title: Type.String(),
+      detail: Type.Optional(Type.String()),
+      source: Type.Optional(
+        Type.Object({
+          pointer: Type.Optional(Type.String()),
+          parameter: Type.Optional(Type.String()),
+        }),
+      ),
+      meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  ),
+});
 
 export const PageMetaSchema = Type.Object({
   page_number: Type.Integer(),

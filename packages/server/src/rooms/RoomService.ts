@@ -219,7 +219,10 @@ export class RoomService extends SafeEventEmitter<RoomServiceEvents> {
     includeParticipants: boolean,
   ): Promise<Page<RoomSessionView>> {
     const sessions = await this.#store.sessions.list(filter, page);
-    return { ...sessions, items: await this.#withParticipants(sessions.items, includeParticipants) };
+    return {
+      ...sessions,
+      items: await this.#withParticipants(sessions.items, includeParticipants),
+    };
   }
 
   /** Sessions of one live room; 404 when the room does not exist. */
@@ -269,10 +272,7 @@ export class RoomService extends SafeEventEmitter<RoomServiceEvents> {
     return participant;
   }
 
-  async #withParticipants(
-    sessions: RoomSession[],
-    include: boolean,
-  ): Promise<RoomSessionView[]> {
+  async #withParticipants(sessions: RoomSession[], include: boolean): Promise<RoomSessionView[]> {
     if (!include) {
       return sessions.map((session) => ({ session }));
     }

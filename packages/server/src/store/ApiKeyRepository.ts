@@ -32,7 +32,12 @@ export class ApiKeyRepository {
   }
 
   async list(): Promise<ApiKeyRow[]> {
-    return this.#db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    return this.#db
+      .selectFrom('api_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   }
 
   async countActive(): Promise<number> {

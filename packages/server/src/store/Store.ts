@@ -84,7 +84,7 @@ export class Store {
       }
     }
     if (error !== undefined) {
-      throw error instanceof Error ? error : new Error(String(error));
+      throw error instanceof Error ? error : new Error('migration failed', { cause: error });
     }
   }
 
@@ -118,6 +118,6 @@ export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || !('code' in error)) {
     return false;
   }
-  const code = (error as { code: unknown }).code;
+  const code = (error).code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }

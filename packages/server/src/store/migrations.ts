@@ -49,7 +49,11 @@ const migrations: Record<string, Migration> = {
         .unique()
         .where(sql.ref('deleted_at'), 'is', null)
         .execute();
-      await db.schema.createIndex('rooms_created_at').on('rooms').columns(['created_at', 'id']).execute();
+      await db.schema
+        .createIndex('rooms_created_at')
+        .on('rooms')
+        .columns(['created_at', 'id'])
+        .execute();
 
       await db.schema
         .createTable('room_sessions')

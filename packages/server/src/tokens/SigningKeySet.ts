@@ -2,6 +2,7 @@ import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import { calculateJwkThumbprint } from 'jose';
+import type { SigningKeyRow } from '../store/SigningKeyRepository.js';
 import type { Store } from '../store/Store.js';
 import { TOKEN_ALGORITHM } from './claims.js';
 
@@ -26,34 +27,19 @@ export class SigningKeySet {
   static async load(store: Store): Promise<SigningKeySet> {
     let rows = await store.signingKeys.list();
     if (rows.length === 0) {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
-      const kid = await calculateJwkThumbprint(publicJwk);
       try {
-        await store.signingKeys.insert({
-          id: kid,
-          algorithm: TOKEN_ALGORITHM,
-          private_jwk: JSON.stringify(privateKey.export({ format: 'jwk' })),
-          public_jwk: JSON.stringify(publicJwk),
-          created_at: new Date().toISOString(),
-        });
+        await store.signingKeys.insert(await generateRow());
       } catch {
         // Another node generated one at the same moment; use whatever the store holds.
       }
       rows = await store.signingKeys.list();
     }
-    return new SigningKeySet(
-      rows.map((row) => {
-        const privateJwk = JSON.parse(row.private_jwk) as JsonWebKey;
-        const privateKey = createPrivateKey({ key: privateJwk, format: 'jwk' });
-        return {
-          kid: row.id,
-          privateKey,
-          publicKey: createPublicKey(privateKey),
-          publicJwk: JSON.parse(row.public_jwk) as JWK,
-        };
-      }),
-    );
+    return new SigningKeySet(rows.map(fromRow));
+  }
+
+  /** A key set held only in memory, for tests and benchmarks. */
+  static async ephemeral(): Promise<SigningKeySet> {
+    return new SigningKeySet([fromRow(await generateRow())]);
   }
 
   /** The key new tokens are signed with (the newest). */
@@ -72,7 +58,37 @@ export class SigningKeySet {
   /** The public keys as a JSON Web Key Set, for `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] } {
     return {
-      keys: this.#keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: TOKEN_ALGORITHM, use: 'sig' })),
+      keys: this.#keys.map((k) => ({
+        ...k.publicJwk,
+        kid: k.kid,
+        alg: TOKEN_ALGORITHM,
+        use: 'sig',
+      })),
     };
   }
+}
+
+async function generateRow(): Promise<SigningKeyRow> {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+  return {
+    id: await calculateJwkThumbprint(publicJwk),
+    algorithm: TOKEN_ALGORITHM,
+    private_jwk: JSON.stringify(privateKey.export({ format: 'jwk' })),
+    public_jwk: JSON.stringify(publicJwk),
+    created_at: new Date().toISOString(),
+  };
+}
+
+function fromRow(row: SigningKeyRow): SigningKey {
+  const privateKey = createPrivateKey({
+    key: JSON.parse(row.private_jwk) as JsonWebKey,
+    format: 'jwk',
+  });
+  return {
+    kid: row.id,
+    privateKey,
+    publicKey: createPublicKey(privateKey),
+    publicJwk: JSON.parse(row.public_jwk) as JWK,
+  };
 }

@@ -118,13 +118,19 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
     expect(page1.body.meta.total_pages).toBe(Math.ceil(page1.body.meta.total_results / 2));
     expect(page1.body.data[0].created_at >= page1.body.data[1].created_at).toBe(true);
 
-    const byName = await api('GET', `/v2/rooms?filter[unique_name]=${prefix}3&include_sessions=true`);
+    const byName = await api(
+      'GET',
+      `/v2/rooms?filter[unique_name]=${prefix}3&include_sessions=true`,
+    );
     expect(byName.body.data).toHaveLength(1);
     expect(byName.body.data[0].unique_name).toBe(`${prefix}3`);
     expect(byName.body.data[0].sessions).toEqual([]);
 
     const today = new Date().toISOString().slice(0, 10);
-    const created = await api('GET', `/v2/rooms?filter[date_created_at][eq]=${today}&page[size]=250`);
+    const created = await api(
+      'GET',
+      `/v2/rooms?filter[date_created_at][eq]=${today}&page[size]=250`,
+    );
     expect(created.body.meta.total_results).toBe(page1.body.meta.total_results);
     const none = await api('GET', `/v2/rooms?filter[date_created_at][lte]=2000-01-01`);
     expect(none.body).toEqual({
@@ -140,9 +146,21 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
     it.each([
       [{ max_participants: 1 }, '/max_participants', 'max_participants must be >= 2 (got 1)'],
       [{ max_participants: 51 }, '/max_participants', 'max_participants must be <= 50 (got 51)'],
-      [{ max_participants: '10' }, '/max_participants', 'max_participants must be integer (got "10")'],
-      [{ max_participants: 2.5 }, '/max_participants', 'max_participants must be integer (got 2.5)'],
-      [{ enable_recording: 'yes' }, '/enable_recording', 'enable_recording must be boolean (got "yes")'],
+      [
+        { max_participants: '10' },
+        '/max_participants',
+        'max_participants must be integer (got "10")',
+      ],
+      [
+        { max_participants: 2.5 },
+        '/max_participants',
+        'max_participants must be integer (got 2.5)',
+      ],
+      [
+        { enable_recording: 'yes' },
+        '/enable_recording',
+        'enable_recording must be boolean (got "yes")',
+      ],
       [{ webhook_timeout_secs: 31 }, '/webhook_timeout_secs', 'webhook_timeout_secs'],
       [{ webhook_event_url: 'not a url' }, '/webhook_event_url', 'webhook_event_url'],
       [{ webhook_event_url: 'ftp://example.com' }, '/webhook_event_url', 'webhook_event_url'],
@@ -222,7 +240,11 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
       const route = await api('GET', '/v2/nothing-here');
       expect(route.status).toBe(404);
       expect(route.body.errors[0].code).toBe('route_not_found');
-      const token = await api('POST', `/v2/rooms/${missing}/actions/generate_join_client_token`, {});
+      const token = await api(
+        'POST',
+        `/v2/rooms/${missing}/actions/generate_join_client_token`,
+        {},
+      );
       expect(token.status).toBe(404);
     });
 
@@ -304,7 +326,11 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
       [{ refresh_token_ttl_secs: 86401 }, '/refresh_token_ttl_secs'],
     ])('refuses lifetimes out of range %j', async (body, pointer) => {
       const room = (await api('POST', '/v2/rooms', {})).body.data;
-      const res = await api('POST', `/v2/rooms/${room.id}/actions/generate_join_client_token`, body);
+      const res = await api(
+        'POST',
+        `/v2/rooms/${room.id}/actions/generate_join_client_token`,
+        body,
+      );
       expect(res.status).toBe(422);
       expect(res.body.errors[0].source.pointer).toBe(pointer);
     });
@@ -312,13 +338,17 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
     it('refreshes with the refresh token alone, and only with a refresh token of this room', async () => {
       const room = (await api('POST', '/v2/rooms', {})).body.data;
       const other = (await api('POST', '/v2/rooms', {})).body.data;
-      const tokens = (await api('POST', `/v2/rooms/${room.id}/actions/generate_join_client_token`, {}))
-        .body.data;
+      const tokens = (
+        await api('POST', `/v2/rooms/${room.id}/actions/generate_join_client_token`, {})
+      ).body.data;
       const anonymous = apiClient(t.url, undefined);
       const refresh = (roomId: string, body: unknown) =>
         anonymous('POST', `/v2/rooms/${roomId}/actions/refresh_client_token`, body);
 
-      const ok = await refresh(room.id, { refresh_token: tokens.refresh_token, token_ttl_secs: 30 });
+      const ok = await refresh(room.id, {
+        refresh_token: tokens.refresh_token,
+        token_ttl_secs: 30,
+      });
       expect(ok.status).toBe(201);
       expect(Object.keys(ok.body.data).sort()).toEqual(['token', 'token_expires_at']);
       const verified = await t.server.tokens.verify(ok.body.data.token, {
@@ -350,9 +380,9 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
       await api('DELETE', `/v2/rooms/${room.id}`);
       const afterDelete = await refresh(room.id, { refresh_token: tokens.refresh_token });
       expect(afterDelete.status).toBe(404);
-      await expect(
-        t.server.rooms.generateJoinTokens(room.id, 'someone', {}),
-      ).rejects.toThrow(/not found/);
+      await expect(t.server.rooms.generateJoinTokens(room.id, 'someone', {})).rejects.toThrow(
+        /not found/,
+      );
     });
   });
 
@@ -364,12 +394,19 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
 
       const metrics = await fetch(`${t.url}/metrics`);
       const text = await metrics.text();
-      expect(text).toContain('palaver_http_requests_total{method="GET",route="/v2/rooms",status="200"}');
+      expect(text).toContain(
+        'palaver_http_requests_total{method="GET",route="/v2/rooms",status="200"}',
+      );
       expect(text).toContain('palaver_http_request_duration_seconds_bucket');
 
       const jwks = (await anonymous('GET', '/.well-known/jwks.json')).body;
       expect(jwks.keys).toHaveLength(1);
-      expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'Ed25519', use: 'sig' });
+      expect(jwks.keys[0]).toMatchObject({
+        kty: 'OKP',
+        crv: 'Ed25519',
+        alg: 'Ed25519',
+        use: 'sig',
+      });
       expect(jwks.keys[0].d).toBeUndefined();
 
       const openapi = (await anonymous('GET', '/v2/openapi.json')).body;

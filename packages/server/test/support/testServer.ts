@@ -32,7 +32,9 @@ export async function freshDatabase(
 }
 
 /** Opens a store on a fresh database. */
-export async function openTestStore(dialect: Dialect): Promise<{ store: Store; close(): Promise<void> }> {
+export async function openTestStore(
+  dialect: Dialect,
+): Promise<{ store: Store; close(): Promise<void> }> {
   const db = await freshDatabase(dialect);
   const store = await Store.open({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
   return {

@@ -1,14 +1,21 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { presentPage, presentParticipant } from '../presenters.js';
-import { Data, DataPage, IdParams, ListParticipantsQuery, RoomParticipantSchema } from '../schemas.js';
+import {
+  Data,
+  DataPage,
+  IdParams,
+  ListParticipantsQuery,
+  RoomParticipantSchema,
+} from '../schemas.js';
 import type { RouteOptions } from './routeSupport.js';
 import { pageOf, responses } from './routeSupport.js';
 
 const tags = ['Room participants'];
 
-export const participantRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (
+export const participantRoutes: FastifyPluginCallbackTypebox<RouteOptions> = (
   app,
   { deps },
+  done,
 ) => {
   const { rooms } = deps;
 
@@ -48,6 +55,9 @@ export const participantRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async 
         response: responses({ 200: Data(RoomParticipantSchema) }),
       },
     },
-    async (request) => ({ data: presentParticipant(await rooms.getParticipant(request.params.id)) }),
+    async (request) => ({
+      data: presentParticipant(await rooms.getParticipant(request.params.id)),
+    }),
   );
+  done();
 };

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { ValidationError } from '../../errors.js';
 import type { RoomSettings } from '../../rooms/types.js';
 import { presentPage, presentRoom, presentSession } from '../presenters.js';
@@ -23,7 +23,7 @@ import { NoContent, pageOf, principalId, responses } from './routeSupport.js';
 
 const tags = ['Rooms'];
 
-export const roomRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+export const roomRoutes: FastifyPluginCallbackTypebox<RouteOptions> = (app, { deps }, done) => {
   const { rooms } = deps;
 
   app.get(
@@ -202,6 +202,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
       });
     },
   );
+  done();
 };
 
 function settingsOf(body: CreateRoomBody | PatchRoomBody): RoomSettings {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { presentPage, presentParticipant, presentSession } from '../presenters.js';
 import {
   Data,
@@ -15,7 +15,7 @@ import { pageOf, responses } from './routeSupport.js';
 
 const tags = ['Room sessions'];
 
-export const sessionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+export const sessionRoutes: FastifyPluginCallbackTypebox<RouteOptions> = (app, { deps }, done) => {
   const { rooms } = deps;
 
   app.get(
@@ -91,4 +91,5 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       return presentPage(page, presentParticipant);
     },
   );
+  done();
 };

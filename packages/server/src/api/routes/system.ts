@@ -1,8 +1,8 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { RouteOptions } from './routeSupport.js';
 
 /** Health, readiness, metrics and the token signing keys; none needs an API key. */
-export const systemRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+export const systemRoutes: FastifyPluginCallbackTypebox<RouteOptions> = (app, { deps }, done) => {
   app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
@@ -28,4 +28,5 @@ export const systemRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     openapi: '/v2/openapi.json',
     health: '/healthz',
   }));
+  done();
 };

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { listenerUrl, loadConfig } from './config.js';
+
+describe('loadConfig()', () => {
+  it('has documented defaults', () => {
+    const config = loadConfig({}, {}, '/srv/app');
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      publicUrl: undefined,
+      dataDir: '/srv/app/.palaver',
+      apiKey: undefined,
+      databaseUrl: undefined,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the environment and lets flags override it', () => {
+    const config = loadConfig(
+      {
+        PALAVER_PORT: '9000',
+        PALAVER_HOST: '0.0.0.0',
+        PALAVER_PUBLIC_URL: 'https://video.example.com/',
+        PALAVER_DATA_DIR: '/var/lib/palaver',
+        PALAVER_API_KEY: 'a-long-enough-secret',
+        PALAVER_DATABASE_URL: 'postgres://u@db/palaver',
+        PALAVER_LOG_LEVEL: 'debug',
+      },
+      { port: '9100', logLevel: 'warn' },
+    );
+    expect(config).toMatchObject({
+      port: 9100,
+      host: '0.0.0.0',
+      publicUrl: 'https://video.example.com',
+      dataDir: '/var/lib/palaver',
+      apiKey: 'a-long-enough-secret',
+      databaseUrl: 'postgres://u@db/palaver',
+      logLevel: 'warn',
+    });
+  });
+
+  it.each([
+    [{ PALAVER_PORT: 'eighty' }, /PALAVER_PORT/],
+    [{ PALAVER_PORT: '70000' }, /PALAVER_PORT/],
+    [{ PALAVER_PUBLIC_URL: 'video.example.com' }, /PALAVER_PUBLIC_URL/],
+    [{ PALAVER_PUBLIC_URL: 'ftp://video.example.com' }, /PALAVER_PUBLIC_URL/],
+    [{ PALAVER_DATABASE_URL: 'mysql://db' }, /PALAVER_DATABASE_URL/],
+    [{ PALAVER_API_KEY: 'short' }, /PALAVER_API_KEY/],
+    [{ PALAVER_LOG_LEVEL: 'loud' }, /PALAVER_LOG_LEVEL/],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PALAVER_PORT: '', PALAVER_API_KEY: ' ' }).port).toBe(8080);
+  });
+});
+
+describe('listenerUrl()', () => {
+  it('gives a dialable URL for wildcard and IPv6 hosts', () => {
+    expect(listenerUrl('0.0.0.0', 8080)).toBe('http://localhost:8080');
+    expect(listenerUrl('::1', 81)).toBe('http://[::1]:81');
+    expect(listenerUrl('10.1.2.3', 80)).toBe('http://10.1.2.3:80');
+  });
+});
