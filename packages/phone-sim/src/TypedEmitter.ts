@@ -17,7 +17,7 @@ export class TypedEmitter<Events extends EventMap> {
       set = new Set();
       this.listeners.set(event, set);
     }
-    set.add(listener as Listener<never[]>);
+    set.add(listener as unknown as Listener<never[]>);
     return () => this.off(event, listener);
   }
 
@@ -31,7 +31,7 @@ export class TypedEmitter<Events extends EventMap> {
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<Events[K]>): void {
-    this.listeners.get(event)?.delete(listener as Listener<never[]>);
+    this.listeners.get(event)?.delete(listener as unknown as Listener<never[]>);
   }
 
   listenerCount<K extends keyof Events>(event: K): number {
@@ -49,7 +49,7 @@ export class TypedEmitter<Events extends EventMap> {
     }
     for (const listener of [...set]) {
       try {
-        (listener as Listener<Events[K]>)(...args);
+        (listener as unknown as Listener<Events[K]>)(...args);
       } catch (error) {
         process.emitWarning(
           `a listener of "${String(event)}" threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,

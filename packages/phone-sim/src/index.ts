@@ -1,1 +1,16 @@
-export {};
+export * from './audio/index.js';
+export * from './errors.js';
+export * from './frames.js';
+export * from './texml.js';
+export * from './ids.js';
+export * from './webhooks.js';
+export { WebhookSigner, verifyWebhookSignature, type SignatureHeaders } from './WebhookSigner.js';
+export { MediaClock, FRAME_MS, type TickListener } from './MediaClock.js';
+export { CallerAudio, SAMPLES_PER_FRAME, type CallerCodec } from './CallerAudio.js';
+export { PlayoutBuffer, type PlayoutOptions, type PlayoutPull } from './PlayoutBuffer.js';
+export { FaultInjector, emptyFaultCounters, hasFrameFaults, type FaultCounters, type FaultOptions } from './FaultInjector.js';
+export { Histogram, percentiles, histogramPercentiles, type Percentiles } from './Histogram.js';
+export { SeededRandom } from './SeededRandom.js';
+export { TypedEmitter, type EventMap } from './TypedEmitter.js';
+export * from './SimulatedCall.js';
+export * from './StubConnector.js';
