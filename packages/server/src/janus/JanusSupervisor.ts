@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -15,7 +15,8 @@ import {
   type JanusConfigOptions,
   type JanusModuleListing,
 } from './JanusConfig.js';
-import { JanusStartError } from './JanusErrors.js';
+import { JanusClosedError, JanusStartError } from './JanusErrors.js';
+import type { JanusHandle } from './JanusHandle.js';
 import type { JanusServerInfo } from './JanusMessages.js';
 import { SafeEventEmitter } from './SafeEventEmitter.js';
 
@@ -51,6 +52,15 @@ export interface JanusRestartOptions {
   stableAfterMs?: number;
 }
 
+export interface JanusHealthCheckOptions {
+  /** Period of the probe (default 10 s). */
+  intervalMs?: number;
+  /** How long each probe may take (default 5 s). */
+  timeoutMs?: number;
+  /** Consecutive failed probes after which Janus is killed and restarted (default 2). */
+  failures?: number;
+}
+
 export interface JanusSupervisorOptions {
   logger: Logger;
   /** Either run Janus as a child process … */
@@ -62,6 +72,11 @@ export interface JanusSupervisorOptions {
   /** How long `close()` waits after SIGTERM before SIGKILL (default 5 s). */
   stopTimeoutMs?: number;
   restart?: JanusRestartOptions;
+  /**
+   * Embedded only: a Janus whose process lives but whose plugins stopped answering (a stuck
+   * plugin lock, see docs/janus.md) is killed and restarted. `false` turns the probe off.
+   */
+  healthCheck?: JanusHealthCheckOptions | false;
   /** Defaults for clients made by `createClient`. */
   client?: Pick<
     JanusClientOptions,
@@ -91,6 +106,13 @@ export interface JanusRestartedEvent extends JanusReadyEvent {
   downtimeMs: number;
 }
 
+export interface JanusUnresponsiveEvent {
+  pid: number | undefined;
+  /** Consecutive probes that failed. */
+  failures: number;
+  error: Error;
+}
+
 export interface JanusSupervisorEvents {
   /** The first start succeeded. */
   ready: [JanusReadyEvent];
@@ -98,6 +120,8 @@ export interface JanusSupervisorEvents {
   exited: [JanusExitEvent];
   /** Janus answers again after dying: its rooms and sessions are gone; re-create what was live. */
   restarted: [JanusRestartedEvent];
+  /** Janus runs but its plugins stopped answering; it is killed (then `exited`, `restarted`). */
+  unresponsive: [JanusUnresponsiveEvent];
   /** A restart attempt failed; the next one is scheduled after `nextDelayMs`. */
   restartFailed: [{ attempt: number; error: Error; nextDelayMs: number }];
   /** `close()` finished. */
@@ -105,6 +129,13 @@ export interface JanusSupervisorEvents {
 }
 
 type State = 'idle' | 'starting' | 'running' | 'restarting' | 'closing' | 'closed';
+
+interface HealthState {
+  timer: NodeJS.Timeout;
+  /** The probe's handles (one per plugin), opened lazily. */
+  handles: Promise<JanusHandle[]> | undefined;
+  failures: number;
+}
 
 const PID_FILE = 'janus.pid';
 const LOG_TAIL = 30;
@@ -129,6 +160,11 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
   #failures = 0;
   #recoveryTimer: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   #closePromise: Promise<void> | undefined;
+  /** How the last child ended; cleared at each spawn. */
+  #lastExit: JanusExitEvent | undefined;
+  #health: HealthState | undefined;
+  #probeClient: JanusClient | undefined;
+  #probing = false;
   readonly #logTail: string[] = [];
   readonly #exitHook = (): void => {
     // The server is exiting without close(): never leave Janus behind.
@@ -251,6 +287,7 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
     this.#clients.clear();
     this.#monitor?.close();
     this.#monitor = undefined;
+    this.#stopHealthCheck();
     await this.#stopChild();
     this.#state = 'closed';
     this.safeEmit('closed');
@@ -269,6 +306,9 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
     const serverInfo = await this.#waitUntilAnswering(started);
     if (this.#options.external !== undefined) {
       await this.#watchExternal();
+    } else if (this.#lastExit !== undefined) {
+      // It answered, then died before the supervisor took note; its exit was ignored as "starting".
+      throw new JanusStartError('Janus exited right after it started');
     }
     return { url: this.#url, pid, serverInfo, startMs: Math.round(performance.now() - started) };
   }
@@ -286,6 +326,12 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
       await writeFile(`${path}.tmp`, text, { mode: 0o600 });
       await rename(`${path}.tmp`, path);
     }
+    for (const name of await readdir(dir)) {
+      if (name.endsWith('.jcfg') && !files.has(name)) {
+        // Left from an earlier config (say, an event handler since turned off).
+        await rm(join(dir, name), { force: true });
+      }
+    }
     const binary = embedded.binary ?? 'janus';
     const args = [
       '--configs-folder',
@@ -297,6 +343,7 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
       '--disable-colors',
     ];
     this.#logTail.length = 0;
+    this.#lastExit = undefined;
     const child = spawn(binary, args, {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -363,13 +410,11 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
       if (this.#isShuttingDown()) {
         throw new JanusStartError('JanusSupervisor closed while Janus was starting');
       }
-      const child = this.#child;
-      if (
-        this.#options.embedded !== undefined &&
-        (child === undefined || child.exitCode !== null || child.signalCode !== null)
-      ) {
+      const exit = this.#lastExit;
+      if (this.#options.embedded !== undefined && exit !== undefined) {
+        const how = exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`;
         throw new JanusStartError(
-          `Janus exited while starting (code ${child?.exitCode ?? '?'}, signal ${child?.signalCode ?? 'none'}); last log lines:\n${this.#logTail.join('\n')}`,
+          `Janus exited while starting (${how}); last log lines:\n${this.#logTail.join('\n')}`,
         );
       }
       try {
@@ -415,16 +460,118 @@ export class JanusSupervisor extends SafeEventEmitter<JanusSupervisorEvents> {
     this.#state = 'running';
     this.#serverInfo = ready.serverInfo;
     this.#runningSince = performance.now();
+    this.#startHealthCheck();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Health check: the core may answer while a plugin is stuck, so each plugin is asked.
+
+  #startHealthCheck(): void {
+    const options = this.#options.healthCheck;
+    if (this.#options.embedded === undefined || options === false) {
+      return;
+    }
+    this.#stopHealthCheck();
+    const timer = setInterval(
+      () => void this.#probeHealth(),
+      this.#healthOptions().intervalMs ?? 10_000,
+    );
+    timer.unref();
+    this.#health = { timer, handles: undefined, failures: 0 };
+  }
+
+  #healthOptions(): JanusHealthCheckOptions {
+    return this.#options.healthCheck || {};
+  }
+
+  #stopHealthCheck(): void {
+    if (this.#health !== undefined) {
+      clearInterval(this.#health.timer);
+      this.#health = undefined;
+    }
+    // Closing the client closes the probe's session and handles with it.
+    this.#probeClient?.close();
+    this.#probeClient = undefined;
+  }
+
+  async #probeHealth(): Promise<void> {
+    const health = this.#health;
+    if (health === undefined || this.#probing || this.#state !== 'running') {
+      return;
+    }
+    this.#probing = true;
+    const timeoutMs = this.#healthOptions().timeoutMs ?? 5_000;
+    try {
+      health.handles ??= this.#openProbe(health, timeoutMs);
+      const handles = await health.handles;
+      await Promise.all(
+        handles.map((handle) =>
+          handle.message({ request: 'exists', room: 'palaver-health-probe' }, { timeoutMs }),
+        ),
+      );
+      health.failures = 0;
+    } catch (error) {
+      if (this.#health !== health || this.#state !== 'running') {
+        return;
+      }
+      // Start the next probe from a fresh connection.
+      health.handles = undefined;
+      this.#probeClient?.close();
+      this.#probeClient = undefined;
+      if (error instanceof JanusClosedError) {
+        // The connection went away: Janus died (the exit handler restarts it) or dropped us.
+        return;
+      }
+      health.failures++;
+      const threshold = this.#healthOptions().failures ?? 2;
+      this.#logger.warn({ err: error, failures: health.failures }, 'janus health probe failed');
+      if (health.failures >= threshold) {
+        const pid = this.pid;
+        this.#logger.error(
+          { pid, failures: health.failures },
+          'janus stopped answering; killing it',
+        );
+        this.safeEmit('unresponsive', {
+          pid,
+          failures: health.failures,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+        this.#stopHealthCheck();
+        this.#child?.kill('SIGKILL');
+      }
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  async #openProbe(health: HealthState, timeoutMs: number): Promise<JanusHandle[]> {
+    this.#probeClient?.close();
+    const client = await JanusClient.connect({
+      url: this.#url,
+      logger: this.#logger,
+      requestTimeoutMs: timeoutMs,
+      ...(this.#apiSecret === undefined ? {} : { apiSecret: this.#apiSecret }),
+    });
+    if (this.#health !== health) {
+      // Stopped while connecting.
+      client.close();
+      throw new JanusClosedError('health check stopped');
+    }
+    this.#probeClient = client;
+    const session = await client.createSession();
+    return Promise.all(Object.values(JANUS_PLUGINS).map((plugin) => session.attach(plugin)));
   }
 
   // -------------------------------------------------------------------------------------------
   // Dying and restarting
 
   #onChildExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#lastExit = { pid: child.pid, code, signal };
     if (this.#child === child) {
       this.#child = undefined;
       process.off('exit', this.#exitHook);
     }
+    this.#stopHealthCheck();
     const event = { pid: child.pid, code, signal };
     if (this.#isShuttingDown()) {
       this.#logger.info(event, 'janus stopped');

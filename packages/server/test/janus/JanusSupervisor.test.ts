@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   JANUS_PLUGINS,
   janusEventAuthorization,
+  JanusPluginError,
+  JanusRoomEngine,
   JanusStartError,
   JanusSupervisor,
   type JanusRestartedEvent,
@@ -110,8 +113,9 @@ describe('JanusSupervisor with an embedded Janus', () => {
     const pid = supervisor.pid!;
     const client = await supervisor.createClient();
     const closedEvent = supervisor.waitFor('closed');
-    const stopping = Promise.all([supervisor.close(), supervisor.close()]);
-    await stopping;
+    const stopStart = performance.now();
+    await Promise.all([supervisor.close(), supervisor.close()]);
+    console.log(`janus stop (SIGTERM): ${Math.round(performance.now() - stopStart)} ms`);
     await closedEvent;
     expect(await processAlive(pid)).toBe(false);
     expect(client.closed).toBe(true);
@@ -135,7 +139,9 @@ describe('JanusSupervisor with an embedded Janus', () => {
       startTimeoutMs: 5_000,
     });
     try {
-      await expect(supervisor.start()).rejects.toBeInstanceOf(JanusStartError);
+      const error = await supervisor.start().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JanusStartError);
+      expect(String(error)).toMatch(/exited while starting \(code 1\)[\s\S]*Error creating vhost/);
       expect(supervisor.pid).toBeUndefined();
     } finally {
       await supervisor.close();
@@ -245,6 +251,48 @@ describe('JanusSupervisor with an embedded Janus', () => {
       expect(events.every((e) => e.emitter === 'palaver')).toBe(true);
     } finally {
       sink.close();
+    }
+  });
+});
+
+describe('JanusSupervisor health check', () => {
+  it('kills and restarts a Janus whose AudioBridge is deadlocked by a bad changeroom', async () => {
+    const janus = await startTestJanus(
+      RTP,
+      {},
+      { healthCheck: { intervalMs: 150, timeoutMs: 300, failures: 2 } },
+    );
+    try {
+      const { supervisor } = janus;
+      const engine = new JanusRoomEngine({
+        client: await supervisor.createClient(),
+        adminKey: janus.adminKey,
+        logger: memoryLogger().logger,
+      });
+      const [from, to] = [randomUUID(), randomUUID()];
+      await engine.ensureRoom(from, { maxParticipants: 2 });
+      await engine.ensureRoom(to, { maxParticipants: 2 });
+      const participant = await (await supervisor.createClient()).createSession();
+      const handle = await participant.attach(JANUS_PLUGINS.audiobridge);
+      await handle.message({ request: 'join', room: from, display: 'x' });
+
+      const unresponsive = supervisor.waitFor('unresponsive');
+      const restarted = supervisor.waitFor('restarted');
+      const firstPid = supervisor.pid;
+      // Janus 1.1.2 answers this with an error but leaves the AudioBridge rooms lock held.
+      await expect(
+        handle.message({ request: 'changeroom', room: to, secret: 'wrong' }),
+      ).rejects.toBeInstanceOf(JanusPluginError);
+
+      const [event] = await unresponsive;
+      expect(event.pid).toBe(firstPid);
+      const [restart] = await restarted;
+      expect(restart.pid).not.toBe(firstPid);
+      const result = await engine.rebind(await supervisor.createClient());
+      expect(result.recreated.sort()).toEqual([from, to].sort());
+      engine.close();
+    } finally {
+      await janus.stop();
     }
   });
 });
