@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   JANUS_PLUGINS,
-  JanusClient,
   JanusPluginError,
   JanusRoomEngine,
+  type JanusClient,
   type JanusHandle,
   type JanusPluginPayload,
   type RoomPlugin,
