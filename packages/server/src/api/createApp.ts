@@ -202,9 +202,11 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       await v2.register(roomRoutes, { deps });
       await v2.register(sessionRoutes, { deps });
       await v2.register(participantRoutes, { deps });
-      v2.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () =>
-        app.swagger(),
-      );
+      let openapi: unknown;
+      v2.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => {
+        openapi ??= withDeepObjectQueries(app.swagger());
+        return openapi;
+      });
     },
     { prefix: '/v2' },
   );
@@ -229,7 +231,7 @@ function toErrorResponse(
   }
   const first = error.validation?.[0];
   if (first !== undefined) {
-    const part = (error.validationContext ?? 'body');
+    const part = error.validationContext ?? 'body';
     const input =
       part === 'body' ? request.body : part === 'querystring' ? request.query : request.params;
     return validationErrorResponse(part, first, input);
@@ -262,4 +264,26 @@ function sendError(reply: FastifyReply, response: ApiErrorResponse): FastifyRepl
     .code(response.status)
     .header('content-type', 'application/json; charset=utf-8')
     .send(response.body);
+}
+
+/**
+ * Marks object-valued query parameters (`filter`, `page`) as OpenAPI `deepObject`s, which is how
+ * they are sent: `filter[date_created_at][gte]=…`.
+ */
+function withDeepObjectQueries<T>(document: T): T {
+  const copy = structuredClone(document) as {
+    paths?: Record<string, Record<string, { parameters?: Record<string, unknown>[] }>>;
+  };
+  for (const operations of Object.values(copy.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const parameter of operation.parameters ?? []) {
+        const schema = parameter.schema as { type?: string } | undefined;
+        if (parameter.in === 'query' && schema?.type === 'object') {
+          parameter.style = 'deepObject';
+          parameter.explode = true;
+        }
+      }
+    }
+  }
+  return copy as T;
 }

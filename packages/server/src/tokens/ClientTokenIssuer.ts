@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { randomUUID, sign } from 'node:crypto';
 import type { ClientTokenClaims, TokenType } from './claims.js';
 import {
   GRANTS_VERSION,
@@ -22,7 +22,12 @@ export interface ClientTokenIssuerOptions {
   now?: () => number;
 }
 
-/** Signs client join tokens and refresh tokens (EdDSA over Ed25519). */
+/**
+ * Signs client join tokens and refresh tokens (EdDSA over Ed25519). Verification goes through
+ * jose; signing is a JWS compact serialisation over Node's one-shot Ed25519 `sign`, because
+ * jose signs through WebCrypto's asynchronous job queue, which made token minting, a hot API
+ * path, about twice as slow.
+ */
 export class ClientTokenIssuer {
   readonly #keys: SigningKeySet;
   readonly #now: () => number;
@@ -33,12 +38,7 @@ export class ClientTokenIssuer {
   }
 
   /** A token of `type` granting `join` on `roomId` to `subjectId`, valid for `ttlSecs`. */
-  async sign(
-    type: TokenType,
-    roomId: string,
-    subjectId: string,
-    ttlSecs: number,
-  ): Promise<SignedToken> {
+  sign(type: TokenType, roomId: string, subjectId: string, ttlSecs: number): SignedToken {
     const iat = Math.floor(this.#now() / 1000);
     const exp = iat + ttlSecs;
     const claims: Omit<ClientTokenClaims, 'iss' | 'aud' | 'jti' | 'iat' | 'exp'> = {
@@ -57,14 +57,26 @@ export class ClientTokenIssuer {
       ],
     };
     const { kid, privateKey } = this.#keys.current;
-    const token = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: 'JWT', kid })
-      .setIssuer(TOKEN_ISSUER)
-      .setAudience(TOKEN_AUDIENCE)
-      .setJti(randomUUID())
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(privateKey);
+    const payload: ClientTokenClaims = {
+      iss: TOKEN_ISSUER,
+      aud: TOKEN_AUDIENCE,
+      ...claims,
+      jti: randomUUID(),
+      iat,
+      exp,
+    };
+    const token = signCompact({ alg: TOKEN_ALGORITHM, typ: 'JWT', kid }, payload, privateKey);
     return { token, expiresAt: new Date(exp * 1000).toISOString() };
   }
+}
+
+/** A JWS in compact serialisation (RFC 7515 §7.1) signed with an Ed25519 key. */
+function signCompact(header: object, payload: object, key: KeyObject): string {
+  const signingInput = `${base64url(header)}.${base64url(payload)}`;
+  const signature = sign(null, Buffer.from(signingInput), key);
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }

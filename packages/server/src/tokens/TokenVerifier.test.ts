@@ -23,7 +23,7 @@ describe('ClientTokenIssuer and TokenVerifier', () => {
   });
 
   it('signs Telnyx-shaped claims and verifies them back to a grant', async () => {
-    const { token, expiresAt } = await issuer.sign('access', ROOM, 'key-1', 600);
+    const { token, expiresAt } = issuer.sign('access', ROOM, 'key-1', 600);
     expect(expiresAt).toBe('2026-06-01T12:10:00.000Z');
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
     expect(payload).toEqual({
@@ -57,7 +57,7 @@ describe('ClientTokenIssuer and TokenVerifier', () => {
   it('refuses a token past its expiry, also when it was verified before', async () => {
     let clock = now;
     const v = new TokenVerifier(keys, { now: () => clock });
-    const { token } = await issuer.sign('access', ROOM, 'k', 10);
+    const { token } = issuer.sign('access', ROOM, 'k', 10);
     await expect(v.verify(token, { type: 'access' })).resolves.toBeDefined();
     clock = now + 10_000;
     await expect(v.verify(token, { type: 'access' })).rejects.toMatchObject({
@@ -70,8 +70,8 @@ describe('ClientTokenIssuer and TokenVerifier', () => {
   });
 
   it('refuses the wrong kind of token and a token for another room', async () => {
-    const access = (await issuer.sign('access', ROOM, 'k', 60)).token;
-    const refresh = (await issuer.sign('refresh', ROOM, 'k', 60)).token;
+    const access = issuer.sign('access', ROOM, 'k', 60).token;
+    const refresh = issuer.sign('refresh', ROOM, 'k', 60).token;
     await expect(verifier.verify(access, { type: 'refresh' })).rejects.toMatchObject({
       code: ErrorCode.TokenWrongType,
     });
@@ -84,7 +84,7 @@ describe('ClientTokenIssuer and TokenVerifier', () => {
   });
 
   it('refuses tampered tokens, foreign keys and garbage', async () => {
-    const { token } = await issuer.sign('access', ROOM, 'k', 60);
+    const { token } = issuer.sign('access', ROOM, 'k', 60);
     const [h, p, s] = token.split('.');
     const forgedPayload = Buffer.from(
       JSON.stringify({
@@ -105,7 +105,7 @@ describe('ClientTokenIssuer and TokenVerifier', () => {
       });
     }
     const other = await SigningKeySet.ephemeral();
-    const foreign = (await new ClientTokenIssuer(other).sign('access', ROOM, 'k', 60)).token;
+    const foreign = new ClientTokenIssuer(other).sign('access', ROOM, 'k', 60).token;
     await expect(verifier.verify(foreign, { type: 'access' })).rejects.toMatchObject({
       code: ErrorCode.TokenInvalid,
     });
@@ -137,7 +137,7 @@ describe('ClientTokenIssuer and TokenVerifier', () => {
 
   it('keeps at most cacheSize verified tokens and still verifies evicted ones', async () => {
     const small = new TokenVerifier(keys, { now: () => now, cacheSize: 2 });
-    const tokens = await Promise.all([1, 2, 3].map(() => issuer.sign('access', ROOM, 'k', 60)));
+    const tokens = [1, 2, 3].map(() => issuer.sign('access', ROOM, 'k', 60));
     for (const { token } of tokens) {
       await small.verify(token, { type: 'access' });
     }

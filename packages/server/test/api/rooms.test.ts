@@ -426,6 +426,10 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
         ]),
       );
       expect(openapi.paths['/v2/rooms'].post.responses['201']).toBeDefined();
+      const filter = openapi.paths['/v2/rooms'].get.parameters.find(
+        (p: { name: string }) => p.name === 'filter',
+      );
+      expect(filter).toMatchObject({ in: 'query', style: 'deepObject', explode: true });
     });
   });
 });

@@ -40,7 +40,7 @@ describe.each(DIALECTS)('Store on %s', (dialect) => {
     const open = await reopenable(dialect);
     const first = await open();
     const keys = await SigningKeySet.load(first);
-    const { token } = await new ClientTokenIssuer(keys).sign(
+    const { token } = new ClientTokenIssuer(keys).sign(
       'access',
       '9e2a0cbe-ce66-411e-a1ac-468f0b103c9a',
       'k',
