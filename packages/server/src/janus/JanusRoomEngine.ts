@@ -150,17 +150,29 @@ export class JanusRoomEngine {
       });
       const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failure !== undefined) {
+        if (!this.#live.has(roomId)) {
+          // Half a room is no use and an idle AudioBridge room still runs its mixer: undo.
+          await Promise.allSettled(
+            created.map((plugin) => this.#destroyIn(handles, plugin, roomId)),
+          );
+        }
         throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
       }
       const known = this.#live.get(roomId);
       if (!created.includes('videoroom') && known?.maxParticipants !== spec.maxParticipants) {
-        // The room outlived a change of max_participants: resize its publisher slots.
-        await handles.videoroom.message({
-          request: 'edit',
-          room: roomId,
-          secret: this.roomSecret(roomId, 'videoroom'),
-          new_publishers: spec.maxParticipants * this.#streamsPerParticipant,
-        });
+        // The room outlived a change of max_participants: resize its publisher slots. Best
+        // effort: a room made under another secret key (an external Janus that outlived the
+        // server) refuses the edit but still works.
+        await handles.videoroom
+          .message({
+            request: 'edit',
+            room: roomId,
+            secret: this.roomSecret(roomId, 'videoroom'),
+            new_publishers: spec.maxParticipants * this.#streamsPerParticipant,
+          })
+          .catch((error: unknown) =>
+            this.#logger.warn({ err: error, roomId }, 'janus videoroom resize failed'),
+          );
       }
       this.#live.set(roomId, { maxParticipants: spec.maxParticipants });
       if (created.length > 0) {
@@ -176,22 +188,7 @@ export class JanusRoomEngine {
     return this.#withLock(roomId, async () => {
       const { handles } = await this.#controlHandles();
       const outcomes = await Promise.allSettled(
-        ROOM_PLUGINS.map(async (plugin) => {
-          try {
-            await handles[plugin].message({
-              request: 'destroy',
-              room: roomId,
-              secret: this.roomSecret(roomId, plugin),
-              permanent: false,
-            });
-            return true;
-          } catch (error) {
-            if (error instanceof JanusPluginError && error.isNoSuchRoom) {
-              return false;
-            }
-            throw error;
-          }
-        }),
+        ROOM_PLUGINS.map((plugin) => this.#destroyIn(handles, plugin, roomId)),
       );
       this.#live.delete(roomId);
       const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -343,6 +340,28 @@ export class JanusRoomEngine {
         };
       case 'textroom':
         return { ...common, history: 0 };
+    }
+  }
+
+  /** Destroys one plugin room; false if there was none. */
+  async #destroyIn(
+    handles: ControlHandles['handles'],
+    plugin: RoomPlugin,
+    roomId: string,
+  ): Promise<boolean> {
+    try {
+      await handles[plugin].message({
+        request: 'destroy',
+        room: roomId,
+        secret: this.roomSecret(roomId, plugin),
+        permanent: false,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof JanusPluginError && error.isNoSuchRoom) {
+        return false;
+      }
+      throw error;
     }
   }
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   JANUS_PLUGINS,
+  JanusApiError,
+  JanusClient,
   janusEventAuthorization,
   JanusPluginError,
   JanusRoomEngine,
@@ -209,6 +211,21 @@ describe('JanusSupervisor with an embedded Janus', () => {
     } finally {
       orphan.kill('SIGKILL');
       await supervisor.close();
+    }
+  });
+
+  it('with an API secret, serves its own clients and refuses clients without it', async () => {
+    const apiSecret = secret();
+    const janus = await start(RTP, { apiSecret });
+    const own = await janus.supervisor.createClient();
+    await expect(own.createSession()).resolves.toMatchObject({ closed: false });
+    const stranger = await JanusClient.connect({ url: janus.supervisor.url });
+    try {
+      const error = await stranger.createSession().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JanusApiError);
+      expect((error as JanusApiError).janusCode).toBe(403);
+    } finally {
+      stranger.close();
     }
   });
 
