@@ -13,11 +13,13 @@ export type {
   EmbeddedJanusOptions,
   ExternalJanusOptions,
   JanusExitEvent,
+  JanusHealthCheckOptions,
   JanusReadyEvent,
   JanusRestartedEvent,
   JanusRestartOptions,
   JanusSupervisorEvents,
   JanusSupervisorOptions,
+  JanusUnresponsiveEvent,
 } from './JanusSupervisor.js';
 export { JanusRoomEngine } from './JanusRoomEngine.js';
 export type {
