@@ -1,4 +1,12 @@
-import { alawEncode, floatToInt16, int16ToFloat, mulawDecode, mulawEncode, ALAW_SILENCE, MULAW_SILENCE } from './audio/g711.js';
+import {
+  alawEncode,
+  floatToInt16,
+  int16ToFloat,
+  mulawDecode,
+  mulawEncode,
+  ALAW_SILENCE,
+  MULAW_SILENCE,
+} from './audio/g711.js';
 
 /** The codecs the simulated caller's phone can send. */
 export type CallerCodec = 'PCMU' | 'PCMA';
@@ -74,7 +82,10 @@ export class CallerAudio {
         frame.set(pcm.subarray(offset, offset + SAMPLES_PER_FRAME));
         frames.push((codec === 'PCMU' ? mulawEncode(frame) : alawEncode(frame)).toString('base64'));
       }
-      const silence = Buffer.alloc(SAMPLES_PER_FRAME, codec === 'PCMU' ? MULAW_SILENCE : ALAW_SILENCE);
+      const silence = Buffer.alloc(
+        SAMPLES_PER_FRAME,
+        codec === 'PCMU' ? MULAW_SILENCE : ALAW_SILENCE,
+      );
       encoded = { frames, silence: silence.toString('base64') };
       this.encoded.set(codec, encoded);
     }

@@ -67,7 +67,14 @@ export function hasFrameFaults(f: FaultOptions | undefined): boolean {
   return (
     f !== undefined &&
     Boolean(
-      f.drop || f.duplicate || f.reorder || (f.burst !== undefined && f.burst > 1) || f.badBase64 || f.wrongSize || f.malformedJson || f.unknownEvent,
+      f.drop ||
+      f.duplicate ||
+      f.reorder ||
+      (f.burst !== undefined && f.burst > 1) ||
+      f.badBase64 ||
+      f.wrongSize ||
+      f.malformedJson ||
+      f.unknownEvent,
     )
   );
 }
@@ -119,7 +126,11 @@ export class FaultInjector {
     }
     this.counters.unknownEvents += 1;
     const event = UNKNOWN_EVENTS[this.random.int(UNKNOWN_EVENTS.length)] ?? 'hold';
-    return JSON.stringify({ event, sequence_number: String(sequenceNumber()), stream_id: streamId });
+    return JSON.stringify({
+      event,
+      sequence_number: String(sequenceNumber()),
+      stream_id: streamId,
+    });
   }
 
   /** Takes one frame's text; returns the texts to send now, in order. */

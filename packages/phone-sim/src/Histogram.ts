@@ -45,7 +45,9 @@ export class Histogram {
     for (let i = 0; i < this.buckets.length; i += 1) {
       seen += this.buckets[i] ?? 0;
       if (seen >= rank) {
-        return i === this.buckets.length - 1 ? this.overflowMax : Math.min(this.max, (i + 1) * this.resolutionMs);
+        return i === this.buckets.length - 1
+          ? this.overflowMax
+          : Math.min(this.max, (i + 1) * this.resolutionMs);
       }
     }
     return this.max;
@@ -66,7 +68,11 @@ export interface Percentiles {
 export function percentiles(values: readonly number[]): Percentiles {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   const at = (p: number): number =>
-    sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0);
+    sorted.length === 0
+      ? 0
+      : (sorted[
+          Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+        ] ?? 0);
   return {
     count: sorted.length,
     mean: sorted.length === 0 ? 0 : sorted.reduce((s, v) => s + v, 0) / sorted.length,

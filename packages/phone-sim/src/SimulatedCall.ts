@@ -1,8 +1,15 @@
+import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { alawDecode, alawEncode, floatToInt16, mulawDecode, mulawEncode } from './audio/g711.js';
 import { CallerAudio, SAMPLES_PER_FRAME, type CallerCodec } from './CallerAudio.js';
 import { PhoneSimError, PhoneSimErrorCode } from './errors.js';
-import { FaultInjector, emptyFaultCounters, hasFrameFaults, type FaultCounters, type FaultOptions } from './FaultInjector.js';
+import {
+  FaultInjector,
+  emptyFaultCounters,
+  hasFrameFaults,
+  type FaultCounters,
+  type FaultOptions,
+} from './FaultInjector.js';
 import {
   connectedFrame,
   decodeBase64Strict,
@@ -21,7 +28,12 @@ import { FRAME_MS, MediaClock } from './MediaClock.js';
 import { PlayoutBuffer } from './PlayoutBuffer.js';
 import { parseTexml, type StreamInstruction, type TexmlDocument, type TexmlVerb } from './texml.js';
 import { TypedEmitter } from './TypedEmitter.js';
-import { sendWebhook, voiceWebhookFields, type HttpMethod, type WebhookExchange } from './webhooks.js';
+import {
+  sendWebhook,
+  voiceWebhookFields,
+  type HttpMethod,
+  type WebhookExchange,
+} from './webhooks.js';
 import type { WebhookSigner } from './WebhookSigner.js';
 
 export type CallStatus = 'completed' | 'rejected' | 'busy' | 'failed';
@@ -97,7 +109,9 @@ export interface CallSummary {
   status: CallStatus;
   hangupSource: HangupSource;
   error: { code: string; message: string } | undefined;
-  webhook: { url: string; method: HttpMethod; status: number; latencyMs: number; failover: boolean } | undefined;
+  webhook:
+    | { url: string; method: HttpMethod; status: number; latencyMs: number; failover: boolean }
+    | undefined;
   verbs: string[];
   stream: StreamSummary | undefined;
   /** From the answer to the hang-up. */
@@ -199,6 +213,8 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
 
   // stream
   private ws: WebSocket | undefined;
+  /** The TCP socket under `ws`, to batch one tick's frames into one write. */
+  private socket: Socket | undefined;
   private instruction: StreamInstruction | undefined;
   private streamState: 'none' | 'connecting' | 'open' | 'stopping' | 'closed' = 'none';
   private streamSummary: StreamSummary | undefined;
@@ -222,7 +238,14 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
   private readonly recording: Int16Array[] = [];
 
   // counters
-  private readonly sent = { inboundFrames: 0, outboundFrames: 0, dtmf: 0, marks: 0, errors: 0, messages: 0 };
+  private readonly sent = {
+    inboundFrames: 0,
+    outboundFrames: 0,
+    dtmf: 0,
+    marks: 0,
+    errors: 0,
+    messages: 0,
+  };
   private readonly received = {
     media: 0,
     bytes: 0,
@@ -260,7 +283,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     this.audio = options.audio ?? CallerAudio.silence();
     this.lateness = options.latenessHistogram ?? new Histogram();
     this.lateThresholdMs = options.lateThresholdMs ?? 10;
-    this.injector = hasFrameFaults(options.faults) ? new FaultInjector(options.faults ?? {}) : undefined;
+    this.injector = hasFrameFaults(options.faults)
+      ? new FaultInjector(options.faults ?? {})
+      : undefined;
   }
 
   /** Places the call and resolves when it has ended (never rejects: failures are in the summary). */
@@ -359,7 +384,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
   private async fetchInstructions(): Promise<WebhookExchange> {
     const method = this.options.method ?? 'POST';
     const fields = voiceWebhookFields(this.identity, this.options.callStatus ?? 'ringing');
-    const targets = [this.options.webhookUrl, ...(this.options.failoverUrl === undefined ? [] : [this.options.failoverUrl])];
+    const targets = [
+      this.options.webhookUrl,
+      ...(this.options.failoverUrl === undefined ? [] : [this.options.failoverUrl]),
+    ];
     let lastProblem = '';
     for (const [i, url] of targets.entries()) {
       try {
@@ -371,7 +399,13 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
           timeoutMs: this.options.webhookTimeoutMs ?? 10_000,
         });
         this.emit('webhook', exchange);
-        this.webhookInfo = { url, method, status: exchange.status, latencyMs: exchange.elapsedMs, failover: i > 0 };
+        this.webhookInfo = {
+          url,
+          method,
+          status: exchange.status,
+          latencyMs: exchange.elapsedMs,
+          failover: i > 0,
+        };
         if (exchange.status >= 200 && exchange.status < 300) {
           if (exchange.status !== 200) {
             this.warn(`webhook answered ${exchange.status}; Telnyx asks for 200`);
@@ -386,7 +420,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
         lastProblem = error instanceof Error ? error.message : String(error);
       }
     }
-    throw new PhoneSimError(PhoneSimErrorCode.WebhookFailed, `the voice webhook failed: ${lastProblem}`);
+    throw new PhoneSimError(
+      PhoneSimErrorCode.WebhookFailed,
+      `the voice webhook failed: ${lastProblem}`,
+    );
   }
 
   private answer(): void {
@@ -394,7 +431,8 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     this.answeredAt = performance.now();
     this.unsubscribe = this.clock.subscribe(this.onTick);
     this.answerTick = this.clock.currentTick;
-    const durationMs = this.options.durationMs ?? (this.audio.frameCount > 0 ? this.audio.durationMs : 10_000);
+    const durationMs =
+      this.options.durationMs ?? (this.audio.frameCount > 0 ? this.audio.durationMs : 10_000);
     this.hangupTick = this.answerTick + ceilTicks(durationMs);
     const dtmf = this.options.dtmf;
     if (dtmf !== undefined && dtmf.digits.length > 0) {
@@ -465,17 +503,28 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     let speech: Float32Array;
     try {
       if (this.options.speech === undefined) {
-        throw new PhoneSimError(PhoneSimErrorCode.SpeechUnavailable, 'no speech synthesizer configured');
+        throw new PhoneSimError(
+          PhoneSimErrorCode.SpeechUnavailable,
+          'no speech synthesizer configured',
+        );
       }
       speech = await this.options.speech(text);
     } catch (error) {
-      this.warn(`<Say> played as silence: ${error instanceof Error ? error.message : String(error)}`);
+      this.warn(
+        `<Say> played as silence: ${error instanceof Error ? error.message : String(error)}`,
+      );
       // About 65 ms per character at a normal speaking rate.
       speech = new Float32Array(Math.round(text.length * 0.065 * 8000));
     }
     const pcm = floatToInt16(speech);
     // loop="0" repeats until the call ends.
-    const repeats = loop === 0 ? Math.ceil(((this.hangupTick - this.clock.currentTick) * SAMPLES_PER_FRAME) / Math.max(1, pcm.length)) : loop;
+    const repeats =
+      loop === 0
+        ? Math.ceil(
+            ((this.hangupTick - this.clock.currentTick) * SAMPLES_PER_FRAME) /
+              Math.max(1, pcm.length),
+          )
+        : loop;
     const all = new Int16Array(pcm.length * Math.max(1, repeats));
     for (let i = 0; i < repeats; i += 1) {
       all.set(pcm, i * pcm.length);
@@ -509,7 +558,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     if (instruction.codec === 'PCMA') {
       this.streamCodec = 'PCMA';
     } else if (instruction.codec !== 'PCMU' && instruction.codec !== 'default') {
-      this.warn(`stream codec ${instruction.codec} needs transcoding Telnyx does not do from PCMU; sending PCMU`);
+      this.warn(
+        `stream codec ${instruction.codec} needs transcoding Telnyx does not do from PCMU; sending PCMU`,
+      );
     }
     this.sendsInbound = instruction.track !== 'outbound_track';
     this.sendsOutbound = instruction.track !== 'inbound_track';
@@ -543,6 +594,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
         this.warn(`stream socket error: ${error.message}`);
       }
     });
+    ws.on('upgrade', (response) => {
+      this.socket = response.socket;
+    });
     ws.on('open', () => {
       if (this.streamSummary !== undefined) {
         this.streamSummary.connectMs = performance.now() - started;
@@ -565,8 +619,11 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
             this.warn(`the application closed the stream (code ${code}) while the call went on`);
           }
         } else {
-          this.streamSummary.connectError = connectProblem ?? `closed with code ${code} before opening`;
-          this.warn(`stream ${instruction.url} could not be opened: ${this.streamSummary.connectError}`);
+          this.streamSummary.connectError =
+            connectProblem ?? `closed with code ${code} before opening`;
+          this.warn(
+            `stream ${instruction.url} could not be opened: ${this.streamSummary.connectError}`,
+          );
           this.sendStreamStatus('stream-error', this.streamSummary.connectError);
         }
       }
@@ -590,14 +647,16 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     if (instruction.bidirectionalMode === 'rtp') {
       const codec = instruction.bidirectionalCodec;
       const rate = instruction.bidirectionalSamplingRate;
-      const bytesPerFrame = codec === 'L16' ? (rate / 50) * 2 : codec === 'G722' ? 160 : (rate / 50);
+      const bytesPerFrame = codec === 'L16' ? (rate / 50) * 2 : codec === 'G722' ? 160 : rate / 50;
       this.playout = new PlayoutBuffer({
         bytesPerFrame,
         silenceByte: codec === 'PCMA' ? 0xd5 : codec === 'PCMU' ? 0xff : 0,
         prebufferFrames: Math.max(1, Math.round((this.options.jitterBufferMs ?? 40) / FRAME_MS)),
       });
       if (!(codec === 'PCMU' || codec === 'PCMA' || (codec === 'L16' && rate === 8000))) {
-        this.warn(`${codec} at ${rate} Hz from the application is paced but not decoded (not recorded or echoed)`);
+        this.warn(
+          `${codec} at ${rate} Hz from the application is paced but not decoded (not recorded or echoed)`,
+        );
       }
     }
     this.streamStartTick = this.clock.currentTick;
@@ -649,7 +708,11 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       return;
     }
     this.sent.errors += 1;
-    this.sendText(JSON.stringify(errorFrame({ sequenceNumber: this.nextSequence(), streamId: this.streamId, kind, detail })));
+    this.sendText(
+      JSON.stringify(
+        errorFrame({ sequenceNumber: this.nextSequence(), streamId: this.streamId, kind, detail }),
+      ),
+    );
   }
 
   private echoMark(name: string): void {
@@ -657,7 +720,11 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       return;
     }
     this.sent.marks += 1;
-    this.sendText(JSON.stringify(markFrame({ sequenceNumber: this.nextSequence(), streamId: this.streamId, name })));
+    this.sendText(
+      JSON.stringify(
+        markFrame({ sequenceNumber: this.nextSequence(), streamId: this.streamId, name }),
+      ),
+    );
   }
 
   private onStreamMessage(data: RawData, isBinary: boolean): void {
@@ -665,7 +732,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       return;
     }
     this.received.messages += 1;
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as Buffer).toString('utf8');
     if (this.listenerCount('frameReceived') > 0) {
       this.emit('frameReceived', text);
     }
@@ -794,45 +863,52 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
   }
 
   private async probeReusedRef(url: string): Promise<void> {
-    const outcome = await new Promise<{ outcome: 'refused' | 'accepted'; detail: string }>((resolve) => {
-      const second = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 5000 });
-      let settled = false;
-      const settle = (result: { outcome: 'refused' | 'accepted'; detail: string }): void => {
-        if (!settled) {
-          settled = true;
-          resolve(result);
-          second.terminate();
-        }
-      };
-      second.on('unexpected-response', (request, response) => {
-        response.resume();
-        request.destroy();
-        settle({ outcome: 'refused', detail: `HTTP ${response.statusCode ?? '?'} on upgrade` });
-      });
-      second.on('error', (error) => settle({ outcome: 'refused', detail: error.message }));
-      second.on('close', (code) => settle({ outcome: 'refused', detail: `closed with code ${code}` }));
-      second.on('open', () => {
-        const streamId = newUuid();
-        second.send(JSON.stringify(connectedFrame()));
-        second.send(
-          JSON.stringify(
-            startFrame({
-              sequenceNumber: 1,
-              streamId,
-              userId: this.identity.accountSid,
-              callControlId: this.identity.callSid,
-              callSessionId: this.identity.callSessionId,
-              from: this.identity.from,
-              to: this.identity.to,
-              customParameters: this.instruction?.parameters ?? {},
-              mediaFormat: { encoding: this.streamCodec, sample_rate: 8000, channels: 1 },
-            }),
-          ),
+    const outcome = await new Promise<{ outcome: 'refused' | 'accepted'; detail: string }>(
+      (resolve) => {
+        const second = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 5000 });
+        let settled = false;
+        const settle = (result: { outcome: 'refused' | 'accepted'; detail: string }): void => {
+          if (!settled) {
+            settled = true;
+            resolve(result);
+            second.terminate();
+          }
+        };
+        second.on('unexpected-response', (request, response) => {
+          response.resume();
+          request.destroy();
+          settle({ outcome: 'refused', detail: `HTTP ${response.statusCode ?? '?'} on upgrade` });
+        });
+        second.on('error', (error) => settle({ outcome: 'refused', detail: error.message }));
+        second.on('close', (code) =>
+          settle({ outcome: 'refused', detail: `closed with code ${code}` }),
         );
-        // Still open after a second and a half: the server took the reused ref.
-        setTimeout(() => settle({ outcome: 'accepted', detail: 'still open after 1500 ms' }), 1500).unref();
-      });
-    });
+        second.on('open', () => {
+          const streamId = newUuid();
+          second.send(JSON.stringify(connectedFrame()));
+          second.send(
+            JSON.stringify(
+              startFrame({
+                sequenceNumber: 1,
+                streamId,
+                userId: this.identity.accountSid,
+                callControlId: this.identity.callSid,
+                callSessionId: this.identity.callSessionId,
+                from: this.identity.from,
+                to: this.identity.to,
+                customParameters: this.instruction?.parameters ?? {},
+                mediaFormat: { encoding: this.streamCodec, sample_rate: 8000, channels: 1 },
+              }),
+            ),
+          );
+          // Still open after a second and a half: the server took the reused ref.
+          setTimeout(
+            () => settle({ outcome: 'accepted', detail: 'still open after 1500 ms' }),
+            1500,
+          ).unref();
+        });
+      },
+    );
     if (this.streamSummary !== undefined) {
       this.streamSummary.reuseRef = outcome;
     }
@@ -860,6 +936,17 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     }
     const callFrame = tick - this.answerTick;
     const open = this.streamState === 'open';
+    // One write for everything this call sends this tick, not one per frame.
+    const socket = open ? this.socket : undefined;
+    socket?.cork();
+    try {
+      this.tickStream(tick, dueAt, callFrame, open);
+    } finally {
+      socket?.uncork();
+    }
+  };
+
+  private tickStream(tick: number, dueAt: number, callFrame: number, open: boolean): void {
     if (open && this.sendsInbound) {
       this.sendInbound(tick, dueAt, callFrame);
     }
@@ -886,10 +973,14 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       const due = this.dtmfPlan.filter((d) => d.tick <= tick);
       if (due.length > 0) {
         this.warn('DTMF pressed while no stream was open; nothing sent');
-        this.dtmfPlan.splice(0, this.dtmfPlan.length, ...this.dtmfPlan.filter((d) => d.tick > tick));
+        this.dtmfPlan.splice(
+          0,
+          this.dtmfPlan.length,
+          ...this.dtmfPlan.filter((d) => d.tick > tick),
+        );
       }
     }
-  };
+  }
 
   private sendInbound(tick: number, dueAt: number, callFrame: number): void {
     const streamId = this.streamId as string;
@@ -910,14 +1001,18 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     const injector = this.injector;
     if (injector === undefined) {
       this.sent.inboundFrames += 1;
-      this.sendText(serializeMediaFrame(sequence, 'inbound', this.inboundChunk, timestamp, payload, streamId));
+      this.sendText(
+        serializeMediaFrame(sequence, 'inbound', this.inboundChunk, timestamp, payload, streamId),
+      );
       return;
     }
     if (injector.drop()) {
       return;
     }
     payload = injector.payload(payload);
-    for (const text of injector.frame(serializeMediaFrame(sequence, 'inbound', this.inboundChunk, timestamp, payload, streamId))) {
+    for (const text of injector.frame(
+      serializeMediaFrame(sequence, 'inbound', this.inboundChunk, timestamp, payload, streamId),
+    )) {
       this.sent.inboundFrames += 1;
       this.sendText(text);
     }
@@ -947,7 +1042,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       return;
     }
     const bidiCodec = this.instruction?.bidirectionalCodec;
-    const decodable = bidiCodec === 'PCMU' || bidiCodec === 'PCMA' || (bidiCodec === 'L16' && this.instruction?.bidirectionalSamplingRate === 8000);
+    const decodable =
+      bidiCodec === 'PCMU' ||
+      bidiCodec === 'PCMA' ||
+      (bidiCodec === 'L16' && this.instruction?.bidirectionalSamplingRate === 8000);
     // Fast path: only the application's audio, already in the stream's codec, nothing to record.
     if (say === undefined && app !== undefined && !record && bidiCodec === this.streamCodec) {
       if (echo) {
@@ -958,7 +1056,11 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     const pcm = new Int16Array(SAMPLES_PER_FRAME);
     if (app !== undefined && decodable) {
       const decoded =
-        bidiCodec === 'PCMU' ? mulawDecode(app) : bidiCodec === 'PCMA' ? alawDecode(app) : decodeL16(app);
+        bidiCodec === 'PCMU'
+          ? mulawDecode(app)
+          : bidiCodec === 'PCMA'
+            ? alawDecode(app)
+            : decodeL16(app);
       pcm.set(decoded.subarray(0, SAMPLES_PER_FRAME));
     }
     if (say !== undefined) {
@@ -1001,7 +1103,12 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       this.sent.dtmf += 1;
       this.sendText(
         JSON.stringify(
-          dtmfFrame({ sequenceNumber: this.nextSequence(), streamId: this.streamId as string, digit, occurredAt: new Date() }),
+          dtmfFrame({
+            sequenceNumber: this.nextSequence(),
+            streamId: this.streamId as string,
+            digit,
+            occurredAt: new Date(),
+          }),
         ),
       );
     }
@@ -1051,7 +1158,8 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       }
     }
     if (this.streamSummary !== undefined && this.streamOpenedAt > 0) {
-      this.streamSummary.durationMs = (this.streamClosedAt || performance.now()) - this.streamOpenedAt;
+      this.streamSummary.durationMs =
+        (this.streamClosedAt || performance.now()) - this.streamOpenedAt;
     }
     if (this.answered) {
       this.sendProgress(status === 'failed' ? 'failed' : 'completed');
@@ -1074,7 +1182,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     if (!this.answered) {
       return 0;
     }
-    return Math.max(0, Math.round(((this.endedAt || performance.now()) - this.answeredAt) / FRAME_MS));
+    return Math.max(
+      0,
+      Math.round(((this.endedAt || performance.now()) - this.answeredAt) / FRAME_MS),
+    );
   }
 
   /** The summary so far (final once `run()` has resolved). */
@@ -1099,7 +1210,8 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
         jitterMs: this.jitter,
         gaps: this.playout?.gaps ?? 0,
         gapMs: (this.playout?.gapFrames ?? 0) * FRAME_MS,
-        firstMediaMs: this.firstMediaAt === undefined ? undefined : this.firstMediaAt - this.streamOpenedAt,
+        firstMediaMs:
+          this.firstMediaAt === undefined ? undefined : this.firstMediaAt - this.streamOpenedAt,
         maxSendBufferBytes: this.maxSendBuffer,
       },
       faults: this.injector?.counters ?? emptyFaultCounters(),
@@ -1121,7 +1233,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
   // -------------------------------------------------------------------------------------------
   // Callbacks (fire and forget: a slow callback server must not hold the call up)
 
-  private sendStreamStatus(event: 'stream-started' | 'stream-stopped' | 'stream-error', error?: string): void {
+  private sendStreamStatus(
+    event: 'stream-started' | 'stream-stopped' | 'stream-error',
+    error?: string,
+  ): void {
     const instruction = this.instruction;
     if (instruction?.statusCallback === undefined) {
       return;
@@ -1162,7 +1277,7 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     };
     this.progressSequence += 1;
     if (callStatus !== 'in-progress') {
-      fields['CallDuration'] = String(Math.round(this.callTicks() * FRAME_MS / 1000));
+      fields['CallDuration'] = String(Math.round((this.callTicks() * FRAME_MS) / 1000));
       fields['HangupSource'] = this.hangupSource === 'callee' ? 'callee' : 'caller';
       fields['HangupCause'] = callStatus === 'failed' ? 'unspecified' : 'normal_clearing';
     }
@@ -1176,7 +1291,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
           this.warn(`callback ${url} answered HTTP ${exchange.status}`);
         }
       },
-      (error: unknown) => this.warn(`callback ${url} failed: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) =>
+        this.warn(
+          `callback ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     );
   }
 }

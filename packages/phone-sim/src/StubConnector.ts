@@ -65,7 +65,15 @@ export class StubStream {
   readonly parsed: TelnyxStreamFrame[] = [];
   /** Frames that failed validation, with why. */
   readonly invalid: Array<{ text: string; detail: string }> = [];
-  readonly counts = { messages: 0, inbound: 0, outbound: 0, dtmf: 0, marks: 0, errors: 0, stops: 0 };
+  readonly counts = {
+    messages: 0,
+    inbound: 0,
+    outbound: 0,
+    dtmf: 0,
+    marks: 0,
+    errors: 0,
+    stops: 0,
+  };
   /** Inbound chunks never seen (up to the highest seen), duplicates, and arrivals below the highest. */
   inboundMissing = 0;
   inboundDuplicates = 0;
@@ -89,8 +97,12 @@ export class StubStream {
   }
 
   /** Recorded frames of one event type. */
-  framesOf<E extends TelnyxStreamFrame['event']>(event: E): Array<Extract<TelnyxStreamFrame, { event: E }>> {
-    return this.parsed.filter((f): f is Extract<TelnyxStreamFrame, { event: E }> => f.event === event);
+  framesOf<E extends TelnyxStreamFrame['event']>(
+    event: E,
+  ): Array<Extract<TelnyxStreamFrame, { event: E }>> {
+    return this.parsed.filter(
+      (f): f is Extract<TelnyxStreamFrame, { event: E }> => f.event === event,
+    );
   }
 
   /** @internal */
@@ -123,7 +135,11 @@ export type StubConnectorEvents = {
 };
 
 function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 /**
@@ -148,7 +164,9 @@ export class StubConnector extends TypedEmitter<StubConnectorEvents> {
     this.options = options;
     this.server = createServer((req, res) => this.onRequest(req, res));
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
   }
 
   async listen(): Promise<this> {
@@ -225,7 +243,10 @@ export class StubConnector extends TypedEmitter<StubConnectorEvents> {
     const parameters = Object.entries(this.options.parameters ?? {})
       .map(([name, value]) => `<Parameter name="${escapeXml(name)}" value="${escapeXml(value)}"/>`)
       .join('');
-    const stream = parameters === '' ? `<Stream ${attributes.join(' ')} />` : `<Stream ${attributes.join(' ')}>${parameters}</Stream>`;
+    const stream =
+      parameters === ''
+        ? `<Stream ${attributes.join(' ')} />`
+        : `<Stream ${attributes.join(' ')}>${parameters}</Stream>`;
     return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Start>${stream}</Start><Pause length="86400" /></Response>`;
   }
 
@@ -298,7 +319,9 @@ export class StubConnector extends TypedEmitter<StubConnectorEvents> {
     const keep = this.options.keepFrames ?? true;
     const echo = (this.options.audio ?? 'echo') === 'echo';
     ws.on('message', (data: RawData) => {
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+      const text = Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Buffer.concat(data as Buffer[]).toString('utf8');
       stream.counts.messages += 1;
       const result = parseTelnyxFrame(text);
       if (!result.ok) {

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { PhoneSimError, PhoneSimErrorCode } from './errors.js';
 
 /** The headers Telnyx puts on a signed webhook. */
@@ -11,9 +18,13 @@ export interface SignatureHeaders {
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 function invalidKey(detail: string, cause?: unknown): PhoneSimError {
-  return new PhoneSimError(PhoneSimErrorCode.InvalidSigningKey, `cannot read the signing key: ${detail}`, {
-    cause,
-  });
+  return new PhoneSimError(
+    PhoneSimErrorCode.InvalidSigningKey,
+    `cannot read the signing key: ${detail}`,
+    {
+      cause,
+    },
+  );
 }
 
 /**
@@ -72,7 +83,9 @@ export class WebhookSigner {
         });
       }
     } catch (error) {
-      throw error instanceof PhoneSimError ? error : invalidKey('not a valid Ed25519 private key', error);
+      throw error instanceof PhoneSimError
+        ? error
+        : invalidKey('not a valid Ed25519 private key', error);
     }
     if (key.asymmetricKeyType !== 'ed25519') {
       throw invalidKey(`expected an Ed25519 key, got ${key.asymmetricKeyType ?? 'unknown'}`);
@@ -126,8 +139,17 @@ export function verifyWebhookSignature(
     return false;
   }
   try {
-    const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
-    return verify(null, Buffer.from(`${timestamp}|${body}`, 'utf8'), key, Buffer.from(signature, 'base64'));
+    const key = createPublicKey({
+      key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
+      format: 'der',
+      type: 'spki',
+    });
+    return verify(
+      null,
+      Buffer.from(`${timestamp}|${body}`, 'utf8'),
+      key,
+      Buffer.from(signature, 'base64'),
+    );
   } catch {
     return false;
   }

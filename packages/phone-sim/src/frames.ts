@@ -237,7 +237,11 @@ export function dtmfFrame(f: {
   };
 }
 
-export function markFrame(f: { sequenceNumber: number; streamId: string; name: string }): TelnyxMarkFrame {
+export function markFrame(f: {
+  sequenceNumber: number;
+  streamId: string;
+  name: string;
+}): TelnyxMarkFrame {
   return {
     event: 'mark',
     stream_id: f.streamId,
@@ -301,8 +305,7 @@ export function appClearFrame(streamId?: string): AppClearFrame {
 export type FrameProblem = 'malformed_json' | 'not_an_object' | 'unknown_event' | 'invalid_field';
 
 export type FrameParseResult<F> =
-  | { ok: true; frame: F }
-  | { ok: false; problem: FrameProblem; detail: string; event?: string };
+  { ok: true; frame: F } | { ok: false; problem: FrameProblem; detail: string; event?: string };
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -318,7 +321,9 @@ function isObject(value: unknown): value is Json {
 }
 
 function fail<F>(problem: FrameProblem, detail: string, event?: string): FrameParseResult<F> {
-  return event === undefined ? { ok: false, problem, detail } : { ok: false, problem, detail, event };
+  return event === undefined
+    ? { ok: false, problem, detail }
+    : { ok: false, problem, detail, event };
 }
 
 function parseObject(text: string): Json | FrameParseResult<never> {

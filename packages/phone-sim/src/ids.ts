@@ -29,7 +29,9 @@ export function newConnectionId(): string {
   return Buffer.from(digits).toString('ascii');
 }
 
-export function newCallIdentity(fields: Partial<CallIdentity> & { from: string; to: string }): CallIdentity {
+export function newCallIdentity(
+  fields: Partial<CallIdentity> & { from: string; to: string },
+): CallIdentity {
   return {
     accountSid: fields.accountSid ?? newUuid(),
     callSid: fields.callSid ?? newCallControlId(),

@@ -101,7 +101,9 @@ function parseStream(node: OrderedNode, warnings: string[]): StreamInstruction |
     if (TRACKS.has(a['track'])) {
       track = a['track'] as StreamTrackOption;
     } else {
-      warnings.push(`<Stream track="${a['track']}"> is not one of ${[...TRACKS].join(', ')}; using inbound_track`);
+      warnings.push(
+        `<Stream track="${a['track']}"> is not one of ${[...TRACKS].join(', ')}; using inbound_track`,
+      );
     }
   }
   let codec = a['codec'] ?? 'default';
@@ -114,12 +116,16 @@ function parseStream(node: OrderedNode, warnings: string[]): StreamInstruction |
     if (a['bidirectionalMode'] === 'rtp' || a['bidirectionalMode'] === 'mp3') {
       bidirectionalMode = a['bidirectionalMode'];
     } else {
-      warnings.push(`<Stream bidirectionalMode="${a['bidirectionalMode']}"> is not mp3 or rtp; using mp3`);
+      warnings.push(
+        `<Stream bidirectionalMode="${a['bidirectionalMode']}"> is not mp3 or rtp; using mp3`,
+      );
     }
   }
   let bidirectionalCodec = a['bidirectionalCodec'] ?? 'PCMU';
   if (!BIDI_CODECS.has(bidirectionalCodec)) {
-    warnings.push(`<Stream bidirectionalCodec="${bidirectionalCodec}"> is not supported; using PCMU`);
+    warnings.push(
+      `<Stream bidirectionalCodec="${bidirectionalCodec}"> is not supported; using PCMU`,
+    );
     bidirectionalCodec = 'PCMU';
   }
   if (a['bidirectionalCodec'] !== undefined && bidirectionalMode !== 'rtp') {
@@ -131,7 +137,9 @@ function parseStream(node: OrderedNode, warnings: string[]): StreamInstruction |
     if (BIDI_RATES.has(rate)) {
       bidirectionalSamplingRate = rate;
     } else {
-      warnings.push(`<Stream bidirectionalSamplingRate="${a['bidirectionalSamplingRate']}"> is not 8000, 16000 or 24000; using 8000`);
+      warnings.push(
+        `<Stream bidirectionalSamplingRate="${a['bidirectionalSamplingRate']}"> is not 8000, 16000 or 24000; using 8000`,
+      );
     }
   }
   let statusCallbackMethod: 'GET' | 'POST' = 'POST';
@@ -140,7 +148,9 @@ function parseStream(node: OrderedNode, warnings: string[]): StreamInstruction |
     if (method === 'GET' || method === 'POST') {
       statusCallbackMethod = method;
     } else {
-      warnings.push(`<Stream statusCallbackMethod="${a['statusCallbackMethod']}"> is not GET or POST; using POST`);
+      warnings.push(
+        `<Stream statusCallbackMethod="${a['statusCallbackMethod']}"> is not GET or POST; using POST`,
+      );
     }
   }
   const parameters: Record<string, string> = {};
@@ -228,7 +238,10 @@ export function parseTexml(xml: string): TexmlDocument {
         break;
       }
       case 'Stop':
-        verbs.push({ verb: 'Stop', stream: childrenOf(node, 'Stop').some((c) => tagOf(c) === 'Stream') });
+        verbs.push({
+          verb: 'Stop',
+          stream: childrenOf(node, 'Stop').some((c) => tagOf(c) === 'Stream'),
+        });
         break;
       case 'Pause': {
         const raw = attributes['length'];
@@ -259,7 +272,12 @@ export function parseTexml(xml: string): TexmlDocument {
             warnings.push(`<Say loop="${loopRaw}"> is not 0-10; using 1`);
           }
         }
-        const say: TexmlVerb = { verb: 'Say', text: textOf(node, 'Say'), voice: attributes['voice'] ?? 'man', loop };
+        const say: TexmlVerb = {
+          verb: 'Say',
+          text: textOf(node, 'Say'),
+          voice: attributes['voice'] ?? 'man',
+          loop,
+        };
         if (attributes['language'] !== undefined) {
           say.language = attributes['language'];
         }

@@ -83,7 +83,9 @@ describe('audio analysis', () => {
     const measured = measureImages(held, 48000, 1000);
     expect(measured.worstRelativeDb).toBeGreaterThan(-25);
     // A proper resampler leaves no image.
-    expect(measureImages(resample(narrow, 8000, 48000), 48000, 1000).worstRelativeDb).toBeLessThan(-60);
+    expect(measureImages(resample(narrow, 8000, 48000), 48000, 1000).worstRelativeDb).toBeLessThan(
+      -60,
+    );
   });
 
   it('folds frequencies', () => {

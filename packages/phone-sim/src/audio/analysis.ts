@@ -50,7 +50,11 @@ export function peakDbfs(samples: ArrayLike<number>): number {
  * The level in dBFS of the sinusoid at `frequency`, by a windowed Goertzel filter evaluated at
  * exactly that frequency (so there is no bin-centering error).
  */
-export function toneLevel(samples: ArrayLike<number>, sampleRate: number, frequency: number): number {
+export function toneLevel(
+  samples: ArrayLike<number>,
+  sampleRate: number,
+  frequency: number,
+): number {
   const n = samples.length;
   if (n < 2) {
     return -Infinity;
@@ -97,11 +101,29 @@ export function detectTone(
   options: DetectToneOptions = {},
 ): ToneDetection {
   const levelDbfs = toneLevel(samples, sampleRate, frequency);
-  const r = rms(samples);
-  const totalPower = r * r;
-  const tonePower = 10 ** (levelDbfs / 10) / 2;
-  const rest = Math.max(totalPower - tonePower, totalPower * 1e-12, 1e-20);
-  const snrDb = toDb(tonePower / rest);
+  // Tone-to-rest ratio from one windowed power spectrum: the tone's main lobe against every other
+  // bin, so a tone that sounds only part of the time is still judged consistently.
+  const size = nextPowerOfTwo(Math.min(samples.length, 1 << 18));
+  const n = Math.min(size, samples.length);
+  const re = new Float64Array(size);
+  const im = new Float64Array(size);
+  for (let i = 0; i < n; i += 1) {
+    re[i] = (samples[i] ?? 0) * blackmanHarris(i, n);
+  }
+  fft(re, im);
+  const binHz = sampleRate / size;
+  const lobeBins = 5 * Math.max(1, size / Math.max(1, n));
+  let tonePower = 0;
+  let restPower = 0;
+  for (let k = 1; k < size / 2; k += 1) {
+    const p = (re[k] ?? 0) ** 2 + (im[k] ?? 0) ** 2;
+    if (Math.abs(k * binHz - frequency) <= lobeBins * binHz) {
+      tonePower += p;
+    } else {
+      restPower += p;
+    }
+  }
+  const snrDb = toDb(tonePower / Math.max(restPower, tonePower * 1e-15, 1e-30));
   return {
     present: levelDbfs >= (options.minLevelDbfs ?? -40) && snrDb >= (options.minSnrDb ?? 10),
     levelDbfs,
@@ -153,7 +175,8 @@ export function dominantFrequency(samples: ArrayLike<number>, sampleRate: number
   const b = levelsDbfs[best] ?? -Infinity;
   const c = levelsDbfs[best + 1] ?? -Infinity;
   const denominator = a - 2 * b + c;
-  const shift = Number.isFinite(denominator) && denominator !== 0 ? (0.5 * (a - c)) / denominator : 0;
+  const shift =
+    Number.isFinite(denominator) && denominator !== 0 ? (0.5 * (a - c)) / denominator : 0;
   return (best + shift) * binHz;
 }
 
@@ -198,7 +221,13 @@ export function measureImages(
     const frequencyHz = aliasFrequency(source.frequencyHz, sampleRate);
     const measurable = Math.abs(frequencyHz - aliasFrequency(toneHz, sampleRate)) > resolutionHz;
     const levelDbfs = measurable ? toneLevel(samples, sampleRate, frequencyHz) : toneDbfs;
-    return { label: source.label, frequencyHz, levelDbfs, relativeDb: levelDbfs - toneDbfs, measurable };
+    return {
+      label: source.label,
+      frequencyHz,
+      levelDbfs,
+      relativeDb: levelDbfs - toneDbfs,
+      measurable,
+    };
   });
   const measured = images.filter((image) => image.measurable).map((image) => image.relativeDb);
   return {
@@ -300,7 +329,8 @@ export function measureDelay(
   const y1 = corr(bestLag);
   const y2 = corr(bestLag + 1);
   const denominator = y0 - 2 * y1 + y2;
-  const shift = denominator !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (y0 - y2)) / denominator)) : 0;
+  const shift =
+    denominator !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (y0 - y2)) / denominator)) : 0;
   const delaySamples = bestLag + shift;
   return {
     delayMs: (delaySamples * 1000) / sampleRate,

@@ -81,7 +81,12 @@ export function silence(durationMs: number, sampleRate = 8000): Float32Array {
 }
 
 /** Uniform white noise from a seeded generator, so fixtures are reproducible. */
-export function whiteNoise(durationMs: number, sampleRate = 8000, levelDbfs = -30, seed = 1): Float32Array {
+export function whiteNoise(
+  durationMs: number,
+  sampleRate = 8000,
+  levelDbfs = -30,
+  seed = 1,
+): Float32Array {
   const out = new Float32Array(sampleCount(durationMs, sampleRate));
   // Uniform noise in [-a, a] has RMS a/√3; scale so its RMS equals a sine of the given level.
   const a = (dbfsToAmplitude(levelDbfs) / Math.SQRT2) * Math.sqrt(3);
@@ -120,7 +125,11 @@ export function mix(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): Flo
 }
 
 /** Delays a signal by whole samples (zeros in front), keeping its length unless `extend`. */
-export function delay(samples: ArrayLike<number>, delaySamples: number, extend = false): Float32Array {
+export function delay(
+  samples: ArrayLike<number>,
+  delaySamples: number,
+  extend = false,
+): Float32Array {
   const out = new Float32Array(extend ? samples.length + delaySamples : samples.length);
   for (let i = 0; i + delaySamples < out.length && i < samples.length; i += 1) {
     out[i + delaySamples] = samples[i] ?? 0;

@@ -10,7 +10,11 @@ function blackman(u: number): number {
  * crossings, cutoff at 95% of the lower Nyquist frequency). Slow next to a polyphase resampler,
  * but exact for any ratio and plenty fast for loading files and fixtures.
  */
-export function resample(samples: ArrayLike<number>, fromRate: number, toRate: number): Float32Array {
+export function resample(
+  samples: ArrayLike<number>,
+  fromRate: number,
+  toRate: number,
+): Float32Array {
   if (fromRate === toRate) {
     return Float32Array.from(samples);
   }

@@ -35,7 +35,10 @@ function probe(command: string): Promise<boolean> {
  * Speaks `text` with espeak-ng (Debian package `espeak-ng`) and returns mono float samples at the
  * requested rate. The text goes through stdin, never through a shell.
  */
-export async function synthesizeSpeech(text: string, options: SpeechOptions = {}): Promise<Float32Array> {
+export async function synthesizeSpeech(
+  text: string,
+  options: SpeechOptions = {},
+): Promise<Float32Array> {
   const command = options.command ?? 'espeak-ng';
   if (!(await isSpeechAvailable(command))) {
     throw new PhoneSimError(
@@ -57,7 +60,13 @@ export async function synthesizeSpeech(text: string, options: SpeechOptions = {}
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (error) =>
-      reject(new PhoneSimError(PhoneSimErrorCode.SpeechUnavailable, `espeak-ng failed: ${error.message}`, { cause: error })),
+      reject(
+        new PhoneSimError(
+          PhoneSimErrorCode.SpeechUnavailable,
+          `espeak-ng failed: ${error.message}`,
+          { cause: error },
+        ),
+      ),
     );
     child.on('close', (code) => {
       if (code === 0) {

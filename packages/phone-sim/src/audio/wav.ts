@@ -1,8 +1,15 @@
 import { PhoneSimError, PhoneSimErrorCode } from '../errors.js';
-import { alawDecodeSample, alawEncode, floatToInt16, mulawDecodeSample, mulawEncode } from './g711.js';
+import {
+  alawDecodeSample,
+  alawEncode,
+  floatToInt16,
+  mulawDecodeSample,
+  mulawEncode,
+} from './g711.js';
 
 /** How samples are stored in a WAV file's data chunk. */
-export type WavEncoding = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
+export type WavEncoding =
+  'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'float64' | 'mulaw' | 'alaw';
 
 export interface WavAudio {
   sampleRate: number;
@@ -18,7 +25,10 @@ const FORMAT_MULAW = 7;
 const FORMAT_EXTENSIBLE = 0xfffe;
 
 function invalid(detail: string): PhoneSimError {
-  return new PhoneSimError(PhoneSimErrorCode.InvalidAudio, `not a WAV file this kit reads: ${detail}`);
+  return new PhoneSimError(
+    PhoneSimErrorCode.InvalidAudio,
+    `not a WAV file this kit reads: ${detail}`,
+  );
 }
 
 function encodingOf(format: number, bits: number): WavEncoding {
@@ -71,11 +81,17 @@ function readSample(data: Buffer, offset: number, encoding: WavEncoding): number
  */
 export function readWav(file: Uint8Array): WavAudio {
   const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
+  if (
+    buf.length < 12 ||
+    buf.toString('ascii', 0, 4) !== 'RIFF' ||
+    buf.toString('ascii', 8, 12) !== 'WAVE'
+  ) {
     throw invalid('no RIFF/WAVE header');
   }
   let offset = 12;
-  let fmt: { format: number; channels: number; sampleRate: number; bits: number; blockAlign: number } | undefined;
+  let fmt:
+    | { format: number; channels: number; sampleRate: number; bits: number; blockAlign: number }
+    | undefined;
   let data: Buffer | undefined;
   while (offset + 8 <= buf.length) {
     const id = buf.toString('ascii', offset, offset + 4);
