@@ -118,6 +118,6 @@ export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || !('code' in error)) {
     return false;
   }
-  const code = (error).code;
+  const code = error.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }
