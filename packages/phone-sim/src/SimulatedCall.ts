@@ -429,19 +429,25 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
   private answer(): void {
     this.answered = true;
     this.answeredAt = performance.now();
+    // The time line (answer tick, hang-up, DTMF) is fixed at this call's first tick: with phased
+    // clocks that can be one frame after `currentTick`.
+    this.answerTick = -1;
     this.unsubscribe = this.clock.subscribe(this.onTick);
-    this.answerTick = this.clock.currentTick;
+    this.sendProgress('in-progress');
+  }
+
+  private startTimeline(tick: number): void {
+    this.answerTick = tick;
     const durationMs =
       this.options.durationMs ?? (this.audio.frameCount > 0 ? this.audio.durationMs : 10_000);
-    this.hangupTick = this.answerTick + ceilTicks(durationMs);
+    this.hangupTick = tick + ceilTicks(durationMs);
     const dtmf = this.options.dtmf;
     if (dtmf !== undefined && dtmf.digits.length > 0) {
-      const at = this.answerTick + ceilTicks(dtmf.atMs);
+      const at = tick + ceilTicks(dtmf.atMs);
       [...dtmf.digits].forEach((digit, i) => {
         this.dtmfPlan.push({ tick: at + i * ceilTicks(dtmf.intervalMs ?? 250), digit });
       });
     }
-    this.sendProgress('in-progress');
   }
 
   private async runVerbs(verbs: TexmlVerb[]): Promise<void> {
@@ -517,12 +523,17 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       speech = new Float32Array(Math.round(text.length * 0.065 * 8000));
     }
     const pcm = floatToInt16(speech);
-    // loop="0" repeats until the call ends.
+    // loop="0" repeats until the call ends (at most ten minutes of it).
+    const remainingTicks = Number.isFinite(this.hangupTick)
+      ? Math.max(1, this.hangupTick - this.clock.currentTick)
+      : 30_000;
     const repeats =
       loop === 0
-        ? Math.ceil(
-            ((this.hangupTick - this.clock.currentTick) * SAMPLES_PER_FRAME) /
-              Math.max(1, pcm.length),
+        ? Math.min(
+            Math.ceil(
+              (Math.min(remainingTicks, 30_000) * SAMPLES_PER_FRAME) / Math.max(1, pcm.length),
+            ),
+            10_000,
           )
         : loop;
     const all = new Int16Array(pcm.length * Math.max(1, repeats));
@@ -659,7 +670,8 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
         );
       }
     }
-    this.streamStartTick = this.clock.currentTick;
+    // Fixed at the first media tick, so the first frame has timestamp "0".
+    this.streamStartTick = -1;
     this.sendText(JSON.stringify(connectedFrame()));
     this.sendText(
       JSON.stringify(
@@ -921,6 +933,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     if (this.ended) {
       return;
     }
+    if (this.answerTick < 0) {
+      this.startTimeline(tick);
+    }
     if (this.waits.length > 0) {
       const due = this.waits.filter((w) => w.tick <= tick);
       if (due.length > 0) {
@@ -947,6 +962,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
   };
 
   private tickStream(tick: number, dueAt: number, callFrame: number, open: boolean): void {
+    if (open && this.streamStartTick < 0) {
+      this.streamStartTick = tick;
+    }
     if (open && this.sendsInbound) {
       this.sendInbound(tick, dueAt, callFrame);
     }
