@@ -763,8 +763,15 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
         this.warn(`the application sent an unknown event "${parsed.event ?? '?'}"`);
       } else {
         this.received.malformed += 1;
-        this.warn(`the application sent a malformed frame: ${parsed.detail}`);
-        this.sendError('MalformedFrame', parsed.detail);
+        // A stable detail (not the JSON parser's wording, which changes between Node versions).
+        const detail =
+          parsed.problem === 'malformed_json'
+            ? 'the frame is not valid JSON'
+            : parsed.problem === 'not_an_object'
+              ? 'the frame is not a JSON object'
+              : parsed.detail;
+        this.warn(`the application sent a malformed frame: ${detail}`);
+        this.sendError('MalformedFrame', detail);
       }
       return;
     }
