@@ -7,6 +7,7 @@ import { ApiKeyService } from './auth/ApiKeyService.js';
 import type { Config } from './config.js';
 import { listenerUrl } from './config.js';
 import { InvalidStateError } from './errors.js';
+import { JanusNode } from './janus/JanusNode.js';
 import { RoomService } from './rooms/RoomService.js';
 import { Store } from './store/Store.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
@@ -16,11 +17,16 @@ import { TokenVerifier } from './tokens/TokenVerifier.js';
 export interface PalaverServerOptions {
   config: Config;
   logger: Logger;
+  /**
+   * Whether to start the media engine (Janus). Default: true.
+   * @internal Tests of the REST API alone turn it off.
+   */
+  media?: boolean;
 }
 
 /**
- * One Palaver node: the store, the domain services and the HTTP listener, built in order and
- * closed in reverse.
+ * One Palaver node: the store, the domain services, the media engine and the HTTP listener,
+ * built in order and closed in reverse.
  */
 export class PalaverServer {
   readonly config: Config;
@@ -29,6 +35,8 @@ export class PalaverServer {
   readonly apiKeys: ApiKeyService;
   readonly rooms: RoomService;
   readonly tokens: TokenVerifier;
+  /** The media engine; undefined when started without media. */
+  readonly media: JanusNode | undefined;
   /** The key created on this start because none existed; shown once. */
   readonly firstApiKey: CreatedApiKey | undefined;
   readonly #app: FastifyInstance;
@@ -43,6 +51,7 @@ export class PalaverServer {
       rooms: RoomService;
       tokens: TokenVerifier;
       app: FastifyInstance;
+      media: JanusNode | undefined;
       firstApiKey: CreatedApiKey | undefined;
     },
   ) {
@@ -53,6 +62,7 @@ export class PalaverServer {
     this.rooms = parts.rooms;
     this.tokens = parts.tokens;
     this.#app = parts.app;
+    this.media = parts.media;
     this.firstApiKey = parts.firstApiKey;
   }
 
@@ -64,6 +74,7 @@ export class PalaverServer {
       dataDir: config.dataDir,
       logger,
     });
+    let media: JanusNode | undefined;
     try {
       const apiKeys = new ApiKeyService(store);
       if (config.apiKey !== undefined) {
@@ -76,6 +87,15 @@ export class PalaverServer {
         onListenerError: (event, error) =>
           logger.error({ err: error, event }, 'room event listener failed'),
       });
+      if (options.media !== false) {
+        media = await JanusNode.start({ config, logger });
+        const engine = media.rooms;
+        rooms.on('roomDeleted', (roomId) => {
+          engine.destroyRoom(roomId).catch((error: unknown) => {
+            logger.error({ err: error, roomId }, 'could not remove a deleted room from janus');
+          });
+        });
+      }
       const app = await createApp({
         logger,
         store,
@@ -84,8 +104,9 @@ export class PalaverServer {
         signingKeys,
         metrics: new HttpMetrics(),
       });
-      return new PalaverServer(options, { store, apiKeys, rooms, tokens, app, firstApiKey });
+      return new PalaverServer(options, { store, apiKeys, rooms, tokens, app, media, firstApiKey });
     } catch (error) {
+      await media?.close();
       await store.close();
       throw error;
     }
@@ -118,6 +139,7 @@ export class PalaverServer {
     this.#closing ??= (async () => {
       try {
         await this.#app.close();
+        await this.media?.close();
       } finally {
         await this.store.close();
       }

@@ -12,6 +12,14 @@ describe('loadConfig()', () => {
       apiKey: undefined,
       databaseUrl: undefined,
       logLevel: 'info',
+      janusUrl: undefined,
+      janusAdminKey: undefined,
+      rtpPorts: { min: 20000, max: 40000 },
+      publicIp: undefined,
+      stunServer: undefined,
+      turnServer: undefined,
+      turnUser: undefined,
+      turnPassword: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -26,6 +34,10 @@ describe('loadConfig()', () => {
         PALAVER_API_KEY: 'a-long-enough-secret',
         PALAVER_DATABASE_URL: 'postgres://u@db/palaver',
         PALAVER_LOG_LEVEL: 'debug',
+        PALAVER_JANUS_URL: 'ws://127.0.0.1:8188',
+        PALAVER_JANUS_ADMIN_KEY: 'admin-key',
+        PALAVER_RTP_PORTS: '30000-30100',
+        PALAVER_PUBLIC_IP: '203.0.113.7',
       },
       { port: '9100', logLevel: 'warn' },
     );
@@ -37,6 +49,10 @@ describe('loadConfig()', () => {
       apiKey: 'a-long-enough-secret',
       databaseUrl: 'postgres://u@db/palaver',
       logLevel: 'warn',
+      janusUrl: 'ws://127.0.0.1:8188',
+      janusAdminKey: 'admin-key',
+      rtpPorts: { min: 30000, max: 30100 },
+      publicIp: '203.0.113.7',
     });
   });
 
@@ -48,6 +64,11 @@ describe('loadConfig()', () => {
     [{ PALAVER_DATABASE_URL: 'mysql://db' }, /PALAVER_DATABASE_URL/],
     [{ PALAVER_API_KEY: 'short' }, /PALAVER_API_KEY/],
     [{ PALAVER_LOG_LEVEL: 'loud' }, /PALAVER_LOG_LEVEL/],
+    [{ PALAVER_JANUS_URL: 'http://janus:8188' }, /PALAVER_JANUS_URL/],
+    [{ PALAVER_JANUS_URL: 'ws://janus:8188' }, /PALAVER_JANUS_ADMIN_KEY/],
+    [{ PALAVER_RTP_PORTS: '40000-20000' }, /PALAVER_RTP_PORTS/],
+    [{ PALAVER_RTP_PORTS: '80-90000' }, /PALAVER_RTP_PORTS/],
+    [{ PALAVER_TURN_SERVER: 'turn.example.com:3478' }, /PALAVER_TURN_USER/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -20,6 +20,20 @@ export interface Config {
   /** `postgres://…` switches the store from SQLite to PostgreSQL. */
   readonly databaseUrl: string | undefined;
   readonly logLevel: LogLevel;
+  /** `ws://…` of a Janus that runs elsewhere; when unset Palaver runs its own. */
+  readonly janusUrl: string | undefined;
+  /** The plugins' `admin_key` of an external Janus (an embedded one gets a fresh key each start). */
+  readonly janusAdminKey: string | undefined;
+  /** UDP ports Janus uses for media. Default: 20000-40000. */
+  readonly rtpPorts: { min: number; max: number };
+  /** This machine's public address, announced in ICE candidates when behind NAT. */
+  readonly publicIp: string | undefined;
+  /** STUN server (`host:port`) Janus uses to learn its public address. */
+  readonly stunServer: string | undefined;
+  /** TURN server (`host:port`) and credentials for Janus's own relay candidates. */
+  readonly turnServer: string | undefined;
+  readonly turnUser: string | undefined;
+  readonly turnPassword: string | undefined;
 }
 
 /** Values given on the command line; they take precedence over the environment. */
@@ -34,6 +48,14 @@ export const CONFIG_ENV = {
   apiKey: 'PALAVER_API_KEY',
   databaseUrl: 'PALAVER_DATABASE_URL',
   logLevel: 'PALAVER_LOG_LEVEL',
+  janusUrl: 'PALAVER_JANUS_URL',
+  janusAdminKey: 'PALAVER_JANUS_ADMIN_KEY',
+  rtpPorts: 'PALAVER_RTP_PORTS',
+  publicIp: 'PALAVER_PUBLIC_IP',
+  stunServer: 'PALAVER_STUN_SERVER',
+  turnServer: 'PALAVER_TURN_SERVER',
+  turnUser: 'PALAVER_TURN_USER',
+  turnPassword: 'PALAVER_TURN_PASSWORD',
 } as const satisfies Record<keyof Config, string>;
 
 /** A setting has a value Palaver cannot use. */
@@ -73,6 +95,27 @@ export function loadConfig(
     throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const janusUrl = raw('janusUrl');
+  if (janusUrl !== undefined && !/^wss?:\/\//.test(janusUrl)) {
+    throw new ConfigError('janusUrl', 'must be a ws:// or wss:// URL');
+  }
+  const janusAdminKey = raw('janusAdminKey');
+  if (janusUrl !== undefined && janusAdminKey === undefined) {
+    throw new ConfigError(
+      'janusAdminKey',
+      `is required with ${CONFIG_ENV.janusUrl}: the admin_key of that Janus's plugins`,
+    );
+  }
+  const turnServer = raw('turnServer');
+  const turnUser = raw('turnUser');
+  const turnPassword = raw('turnPassword');
+  if (turnServer !== undefined && (turnUser === undefined || turnPassword === undefined)) {
+    throw new ConfigError(
+      'turnServer',
+      `needs ${CONFIG_ENV.turnUser} and ${CONFIG_ENV.turnPassword} as well`,
+    );
+  }
+
   return Object.freeze({
     port,
     host,
@@ -81,6 +124,14 @@ export function loadConfig(
     apiKey,
     databaseUrl,
     logLevel,
+    janusUrl,
+    janusAdminKey,
+    rtpPorts: parsePortRange(raw('rtpPorts')),
+    publicIp: raw('publicIp'),
+    stunServer: raw('stunServer'),
+    turnServer,
+    turnUser,
+    turnPassword,
   });
 }
 
@@ -93,6 +144,22 @@ function parsePort(value: string | undefined): number {
     throw new ConfigError('port', `"${value}" is not a port number (0-65535)`);
   }
   return port;
+}
+
+function parsePortRange(value: string | undefined): { min: number; max: number } {
+  if (value === undefined) {
+    return { min: 20000, max: 40000 };
+  }
+  const match = /^(\d+)\s*-\s*(\d+)$/.exec(value);
+  const min = Number(match?.[1]);
+  const max = Number(match?.[2]);
+  if (match === null || min < 1024 || max > 65535 || max - min < 10) {
+    throw new ConfigError(
+      'rtpPorts',
+      `"${value}" is not a port range like 20000-40000 (1024-65535, at least 10 ports)`,
+    );
+  }
+  return { min, max };
 }
 
 /** The URL a client dials for a listener bound to `host` and `port`. */

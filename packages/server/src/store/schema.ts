@@ -57,10 +57,56 @@ export interface RoomParticipantTable {
   left_at: string | null;
 }
 
+export interface WebhookSigningKeyTable {
+  /** The key slot; `primary` signs every delivery. */
+  id: string;
+  algorithm: string;
+  /** PKCS#8 DER, base64. */
+  private_key: string;
+  /** The raw 32-byte Ed25519 public key, base64, as receivers configure it. */
+  public_key: string;
+  created_at: string;
+}
+
+export interface WebhookRoomSequenceTable {
+  room_id: string;
+  /** The sequence number of the room's latest event; the next one gets this plus one. */
+  last_sequence: number;
+}
+
+export interface WebhookEventTable {
+  /** The event id receivers de-duplicate on (UUID). */
+  id: string;
+  room_id: string;
+  /** 1, 2, 3, … per room, in enqueue order; delivery follows it. */
+  sequence: number;
+  event_type: string;
+  occurred_at: string;
+  /** The exact JSON body sent on every attempt. */
+  body: string;
+  /** `pending`, `delivered` or `gave_up`. */
+  status: string;
+  /** Completed attempts (each tries the primary URL, then the failover URL). */
+  attempts: number;
+  next_attempt_at: string;
+  /** The dispatcher delivering it now; meaningful only while `lease_until` is in the future. */
+  lease_owner: string | null;
+  lease_until: string;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  delivered_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   api_keys: ApiKeyTable;
   signing_keys: SigningKeyTable;
   rooms: RoomTable;
   room_sessions: RoomSessionTable;
   room_participants: RoomParticipantTable;
+  webhook_signing_keys: WebhookSigningKeyTable;
+  webhook_room_sequences: WebhookRoomSequenceTable;
+  webhook_events: WebhookEventTable;
 }

@@ -73,9 +73,13 @@ function palaver(dataDir: string, ...args: string[]) {
   });
 }
 
-afterEach(() => {
+afterEach(async () => {
+  // SIGTERM, so that each server stops its Janus too.
   for (const child of children.splice(0)) {
-    child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exitCode(child);
+    }
   }
   for (const dir of dirs.splice(0)) {
     rmSync(dir, { recursive: true, force: true });

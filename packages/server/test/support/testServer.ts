@@ -46,8 +46,11 @@ export async function openTestStore(
   };
 }
 
-/** Starts a real server on a free loopback port with a known API key. */
-export async function startTestServer(dialect: Dialect): Promise<TestServer> {
+/** Starts a real server on a free loopback port with a known API key; `media` starts Janus too. */
+export async function startTestServer(
+  dialect: Dialect,
+  options: { media?: boolean } = {},
+): Promise<TestServer> {
   const db = await freshDatabase(dialect);
   const apiKey = `test_${randomBytes(16).toString('hex')}`;
   const config = loadConfig({
@@ -57,7 +60,11 @@ export async function startTestServer(dialect: Dialect): Promise<TestServer> {
     PALAVER_API_KEY: apiKey,
     ...(db.databaseUrl !== undefined && { PALAVER_DATABASE_URL: db.databaseUrl }),
   });
-  const server = await PalaverServer.create({ config, logger: pino({ level: 'silent' }) });
+  const server = await PalaverServer.create({
+    config,
+    logger: pino({ level: 'silent' }),
+    media: options.media ?? false,
+  });
   const url = await server.listen();
   return {
     server,
