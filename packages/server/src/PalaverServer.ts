@@ -84,7 +84,7 @@ export class PalaverServer {
       const signingKeys = await SigningKeySet.load(store);
       const tokens = new TokenVerifier(signingKeys);
       const rooms = new RoomService(store, new ClientTokenIssuer(signingKeys), tokens, {
-        onListenerError: (event, error) =>
+        onListenerError: (error, event) =>
           logger.error({ err: error, event }, 'room event listener failed'),
       });
       if (options.media !== false) {

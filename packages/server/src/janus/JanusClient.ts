@@ -10,7 +10,7 @@ import type {
   JanusServerInfo,
 } from './JanusMessages.js';
 import { JanusSession } from './JanusSession.js';
-import { SafeEventEmitter } from './SafeEventEmitter.js';
+import { SafeEventEmitter } from '../SafeEventEmitter.js';
 
 export const JANUS_PROTOCOL = 'janus-protocol';
 

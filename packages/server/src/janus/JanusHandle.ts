@@ -11,7 +11,7 @@ import type {
   JanusRequester,
   JanusSlowlinkEvent,
 } from './JanusMessages.js';
-import { SafeEventEmitter } from './SafeEventEmitter.js';
+import { SafeEventEmitter } from '../SafeEventEmitter.js';
 
 export interface JanusHandleEvents {
   /** An unsolicited plugin event (someone joined, talking, destroyed, …). */

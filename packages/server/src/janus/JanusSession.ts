@@ -3,7 +3,7 @@ import { ErrorCode } from '../errors.js';
 import { JanusApiError, JanusClosedError, JanusError } from './JanusErrors.js';
 import { JanusHandle } from './JanusHandle.js';
 import type { JanusFrame, JanusRequester } from './JanusMessages.js';
-import { SafeEventEmitter } from './SafeEventEmitter.js';
+import { SafeEventEmitter } from '../SafeEventEmitter.js';
 
 export interface JanusSessionEvents {
   /** The session is gone (destroyed, timed out on Janus, or its connection closed); emitted once. */

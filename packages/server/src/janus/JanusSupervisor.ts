@@ -18,7 +18,7 @@ import {
 import { JanusClosedError, JanusStartError } from './JanusErrors.js';
 import type { JanusHandle } from './JanusHandle.js';
 import type { JanusServerInfo } from './JanusMessages.js';
-import { SafeEventEmitter } from './SafeEventEmitter.js';
+import { SafeEventEmitter } from '../SafeEventEmitter.js';
 
 /** The generated config, minus what the supervisor fills in itself. */
 export type EmbeddedJanusConfig = Omit<JanusConfigOptions, 'configDir' | 'libDir' | 'modules'> & {

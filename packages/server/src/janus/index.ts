@@ -31,5 +31,3 @@ export type {
   RoomSpec,
   VideoCodec,
 } from './JanusRoomEngine.js';
-export { SafeEventEmitter } from './SafeEventEmitter.js';
-export type { EventMap, Listener, ListenerErrorHandler } from './SafeEventEmitter.js';

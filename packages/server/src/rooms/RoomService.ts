@@ -54,7 +54,7 @@ export const ROOM_DEFAULTS = {
 
 export interface RoomServiceOptions {
   now?: () => number;
-  onListenerError?: (event: string, error: unknown) => void;
+  onListenerError?: (error: unknown, event: string) => void;
 }
 
 /** Rooms, their sessions and participants, and the tokens that let clients join them. */
