@@ -849,7 +849,10 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
       return;
     }
     this.streamState = 'stopping';
+    // A slow reader reads again now, or the closing handshake would wait for it.
+    ws.resume();
     for (const text of this.injector?.flush() ?? []) {
+      this.sent.inboundFrames += 1;
       this.sendText(text);
     }
     const faults = this.options.faults ?? {};

@@ -100,3 +100,13 @@ describe('audio analysis', () => {
     expect(toneLevel(t, 8000, 1234.5)).toBeCloseTo(-20, 1);
   });
 });
+
+describe('detectTone over a whole recording', () => {
+  it('weighs every part alike: a tone for half the time reads 3 dB down', () => {
+    const half = concat(silence(1000), tone({ frequency: 1000, durationMs: 1000, levelDbfs: -12 }));
+    const found = detectTone(half, 8000, 1000);
+    // (the first and last half segment weigh a little less)
+    expect(Math.abs(found.levelDbfs - -15)).toBeLessThan(1);
+    expect(found.present).toBe(true);
+  });
+});

@@ -93,36 +93,57 @@ export interface DetectToneOptions {
   minSnrDb?: number;
 }
 
-/** Finds a tone and says how clean it is. */
+/**
+ * Finds a tone and says how clean it is. Welch's method (Blackman-Harris segments of 4096 samples,
+ * half overlapping) weighs every part of the recording alike, so a tone that sounds for only part
+ * of it is measured at its average level over the whole.
+ */
 export function detectTone(
   samples: ArrayLike<number>,
   sampleRate: number,
   frequency: number,
   options: DetectToneOptions = {},
 ): ToneDetection {
-  const levelDbfs = toneLevel(samples, sampleRate, frequency);
-  // Tone-to-rest ratio from one windowed power spectrum: the tone's main lobe against every other
-  // bin, so a tone that sounds only part of the time is still judged consistently.
-  const size = nextPowerOfTwo(Math.min(samples.length, 1 << 18));
-  const n = Math.min(size, samples.length);
-  const re = new Float64Array(size);
-  const im = new Float64Array(size);
-  for (let i = 0; i < n; i += 1) {
-    re[i] = (samples[i] ?? 0) * blackmanHarris(i, n);
+  const n = samples.length;
+  const segment = Math.min(4096, n);
+  const size = nextPowerOfTwo(Math.max(2, segment));
+  const hop = Math.max(1, Math.floor(segment / 2));
+  const window = new Float64Array(segment);
+  let windowEnergy = 0;
+  for (let i = 0; i < segment; i += 1) {
+    window[i] = blackmanHarris(i, segment);
+    windowEnergy += (window[i] ?? 0) ** 2;
   }
-  fft(re, im);
   const binHz = sampleRate / size;
-  const lobeBins = 5 * Math.max(1, size / Math.max(1, n));
+  // The window's main lobe is ±4 bins wide at full resolution; zero padding widens it.
+  const lobeHz = 5 * (sampleRate / Math.max(1, segment));
   let tonePower = 0;
   let restPower = 0;
-  for (let k = 1; k < size / 2; k += 1) {
-    const p = (re[k] ?? 0) ** 2 + (im[k] ?? 0) ** 2;
-    if (Math.abs(k * binHz - frequency) <= lobeBins * binHz) {
-      tonePower += p;
-    } else {
-      restPower += p;
+  let segments = 0;
+  for (let start = 0; start + segment <= n || (segments === 0 && start === 0); start += hop) {
+    const re = new Float64Array(size);
+    const im = new Float64Array(size);
+    for (let i = 0; i < segment; i += 1) {
+      re[i] = (samples[start + i] ?? 0) * (window[i] ?? 0);
+    }
+    fft(re, im);
+    for (let k = 1; k < size / 2; k += 1) {
+      const p = (re[k] ?? 0) ** 2 + (im[k] ?? 0) ** 2;
+      if (Math.abs(k * binHz - frequency) <= lobeHz) {
+        tonePower += p;
+      } else {
+        restPower += p;
+      }
+    }
+    segments += 1;
+    if (segment === 0) {
+      break;
     }
   }
+  // A sine of amplitude A puts N·A²/4·Σw² into its positive-frequency lobe.
+  const amplitudeSquared =
+    segments === 0 || windowEnergy === 0 ? 0 : (4 * tonePower) / (segments * size * windowEnergy);
+  const levelDbfs = toDb(amplitudeSquared);
   const snrDb = toDb(tonePower / Math.max(restPower, tonePower * 1e-15, 1e-30));
   return {
     present: levelDbfs >= (options.minLevelDbfs ?? -40) && snrDb >= (options.minSnrDb ?? 10),
