@@ -20,6 +20,7 @@ export { SeededRandom } from './SeededRandom.js';
 export { TypedEmitter, type EventMap } from './TypedEmitter.js';
 export * from './SimulatedCall.js';
 export * from './StubConnector.js';
+export { StubStream } from './StubStream.js';
 export * from './LoadRunner.js';
 export { loadCallerAudio, type CallerAudioSpec } from './loadCallerAudio.js';
 export { formatCallSummary, formatLoadReport } from './report.js';
