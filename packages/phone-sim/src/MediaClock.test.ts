@@ -18,7 +18,8 @@ describe('MediaClock', () => {
     const elapsed = performance.now() - start;
     expect(ticks).toEqual(Array.from({ length: 26 }, (_, i) => i));
     expect(elapsed).toBeGreaterThanOrEqual(499);
-    expect(elapsed).toBeLessThan(700);
+    // Generous: a busy CI machine delays timers, but never makes them early.
+    expect(elapsed).toBeLessThan(1500);
     clock.close();
   });
 

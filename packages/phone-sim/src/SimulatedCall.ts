@@ -272,6 +272,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
     if (options.durationMs !== undefined && !(options.durationMs >= 0)) {
       throw PhoneSimError.invalidOption('durationMs', String(options.durationMs));
     }
+    if (options.dtmf !== undefined && !/^[0-9*#A-D]*$/.test(options.dtmf.digits)) {
+      throw PhoneSimError.invalidOption('dtmf', `"${options.dtmf.digits}" (digits 0-9, *, #, A-D)`);
+    }
     this.options = options;
     this.identity = newCallIdentity({
       ...options.identity,
@@ -312,6 +315,9 @@ export class SimulatedCall extends TypedEmitter<SimulatedCallEvents> {
 
   /** The caller presses keys now (one `dtmf` frame per digit, `intervalMs` apart). */
   pressDigits(digits: string, intervalMs = 250): void {
+    if (!/^[0-9*#A-D]*$/.test(digits)) {
+      throw PhoneSimError.invalidOption('digits', `"${digits}" (digits 0-9, *, #, A-D)`);
+    }
     const start = this.clock.currentTick;
     [...digits].forEach((digit, i) => {
       this.dtmfPlan.push({ tick: start + i * ceilTicks(intervalMs), digit });

@@ -46,8 +46,8 @@ describe('load mode', () => {
       expect(stream.inboundOutOfOrder).toBe(0);
       expect(stream.stopped).toBe(true);
       expect(stream.counts.inbound).toBe(stream.highestInboundChunk);
-      // 10 s of 20 ms frames, less the time the socket took to open.
-      expect(stream.counts.inbound).toBeGreaterThanOrEqual(490);
+      // 10 s of 20 ms frames, less the time the socket took to open (longer on a busy machine).
+      expect(stream.counts.inbound).toBeGreaterThanOrEqual(450);
       expect(stream.counts.inbound).toBeLessThanOrEqual(500);
     }
     const totalAtStub = stub.streams.reduce((n, s) => n + s.counts.inbound, 0);

@@ -279,7 +279,7 @@ describe('a simulated call against a stub connector', () => {
     const outbound =
       stream?.framesOf('media').filter((f) => f.media.track === 'outbound').length ?? 0;
     expect(outbound).toBeGreaterThan(3);
-    expect(outbound).toBeLessThan(30);
+    expect(outbound).toBeLessThan(45);
     expect(summary.received).toMatchObject({ marks: 3, clears: 1, media: 51 });
   });
 
@@ -319,7 +319,7 @@ describe('a simulated call against a stub connector', () => {
       verbs: ['Say', 'Start', 'Pause', 'Hangup', 'Say'],
     });
     expect(summary.durationMs).toBeGreaterThan(1200);
-    expect(summary.durationMs).toBeLessThan(2000);
+    expect(summary.durationMs).toBeLessThan(3000);
     const heard = int16ToFloat(call.heardAudio());
     expect(detectTone(heard.subarray(0, 2400), 8000, 600).present).toBe(true);
     expect(stub.streams[0]?.framesOf('stop')).toHaveLength(1);

@@ -352,6 +352,11 @@ async function runLoad(
   options: SimulatedCallOptions,
   output: CliOutput,
 ): Promise<void> {
+  if (flags.record !== undefined || flags.marker === true || flags.verbose === true) {
+    output.stderr(
+      'note: --record, --marker and --verbose apply to single calls; ignored in load mode\n',
+    );
+  }
   const runner = new LoadRunner({
     calls: flags.calls ?? 1,
     rampPerSecond: flags.ramp,
