@@ -21,7 +21,7 @@ export class TypedEmitter<Events extends EventMap> {
     return () => this.off(event, listener);
   }
 
-  /** Adds a listener that runs at most once. */
+  /** Adds a listener that runs at most once; remove it early with the returned function. */
   once<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
     const off = this.on(event, (...args: Events[K]) => {
       off();

@@ -81,7 +81,10 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<WebhookE
     });
     responseBody = await response.text();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // fetch reports "fetch failed" and keeps the useful part (ECONNREFUSED, a TLS error) in `cause`.
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    const reason = (error instanceof Error ? error.message : String(error)) + cause;
     throw new PhoneSimError(
       PhoneSimErrorCode.WebhookFailed,
       `${options.method} ${options.url} failed: ${reason}`,
