@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createCallCommand } from '@palaver/phone-sim';
 import { Command, Option } from 'commander';
 import { ApiKeyService } from './auth/ApiKeyService.js';
 import type { ConfigOverrides } from './config.js';
@@ -178,6 +179,8 @@ function program(): Command {
     }
     out(`revoked ${count} key${count === 1 ? '' : 's'}`);
   });
+  // The carrier simulator, to try a connector without a Telnyx account (also `palaver-phone-sim`).
+  cli.addCommand(createCallCommand());
   return cli;
 }
 
