@@ -166,5 +166,7 @@ describe('palaver start (the entry point of npm start)', () => {
     const help = await palaver(dataDir, '--help');
     expect(help.stdout).toContain('start');
     expect(help.stdout).toContain('keys');
+    const call = await palaver(dataDir, 'call', '--help');
+    expect(call.stdout).toContain('<webhookUrl>');
   });
 });
