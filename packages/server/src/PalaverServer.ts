@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApp } from './api/createApp.js';
@@ -7,7 +9,9 @@ import { ApiKeyService } from './auth/ApiKeyService.js';
 import type { Config } from './config.js';
 import { listenerUrl } from './config.js';
 import { InvalidStateError } from './errors.js';
+import { RoomGateway } from './gateway/RoomGateway.js';
 import { JanusNode } from './janus/JanusNode.js';
+import { RoomPresence } from './rooms/RoomPresence.js';
 import { RoomService } from './rooms/RoomService.js';
 import { Store } from './store/Store.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
@@ -35,12 +39,18 @@ export class PalaverServer {
   readonly apiKeys: ApiKeyService;
   readonly rooms: RoomService;
   readonly tokens: TokenVerifier;
+  /** Live sessions and participants; its events say who joined and left. */
+  readonly presence: RoomPresence;
   /** The media engine; undefined when started without media. */
   readonly media: JanusNode | undefined;
+  /** The room gateway (`/<roomId>/janus`); undefined when started without media. */
+  readonly gateway: RoomGateway | undefined;
   /** The key created on this start because none existed; shown once. */
   readonly firstApiKey: CreatedApiKey | undefined;
   readonly #app: FastifyInstance;
   #url: string | undefined;
+  #tls: HttpsServer | undefined;
+  #tlsUrl: string | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -50,8 +60,10 @@ export class PalaverServer {
       apiKeys: ApiKeyService;
       rooms: RoomService;
       tokens: TokenVerifier;
+      presence: RoomPresence;
       app: FastifyInstance;
       media: JanusNode | undefined;
+      gateway: RoomGateway | undefined;
       firstApiKey: CreatedApiKey | undefined;
     },
   ) {
@@ -61,8 +73,10 @@ export class PalaverServer {
     this.apiKeys = parts.apiKeys;
     this.rooms = parts.rooms;
     this.tokens = parts.tokens;
+    this.presence = parts.presence;
     this.#app = parts.app;
     this.media = parts.media;
+    this.gateway = parts.gateway;
     this.firstApiKey = parts.firstApiKey;
   }
 
@@ -75,6 +89,8 @@ export class PalaverServer {
       logger,
     });
     let media: JanusNode | undefined;
+    let gateway: RoomGateway | undefined;
+    let presence: RoomPresence | undefined;
     try {
       const apiKeys = new ApiKeyService(store);
       if (config.apiKey !== undefined) {
@@ -87,15 +103,44 @@ export class PalaverServer {
         onListenerError: (error, event) =>
           logger.error({ err: error, event }, 'room event listener failed'),
       });
+      presence = new RoomPresence(store, {
+        sessionGraceMs: config.sessionGraceMs,
+        onListenerError: (error, event) =>
+          logger.error({ err: error, event }, 'presence event listener failed'),
+        onError: (error, context) => logger.error({ err: error, ...context }, 'presence failed'),
+      });
+      // Whatever the store says is open, nobody is connected to a server that just started.
+      const recovered = await presence.recover();
+      if (recovered.sessionsEnded > 0) {
+        logger.info(recovered, 'ended the sessions a previous run left open');
+      }
       if (options.media !== false) {
         media = await JanusNode.start({ config, logger });
-        const engine = media.rooms;
+        gateway = new RoomGateway({
+          logger,
+          tokens,
+          rooms: store.rooms,
+          presence,
+          media: { url: media.supervisor.url, engine: media.rooms },
+          roomGraceMs: config.sessionGraceMs,
+        });
+        const { rooms: engine, supervisor } = media;
+        const roomGateway = gateway;
+        supervisor.on('restarted', () => roomGateway.mediaRestarted());
         rooms.on('roomDeleted', (roomId) => {
+          // Clients first (they see session_terminated), then the rooms in Janus.
+          roomGateway.closeRoom(roomId, 'room deleted');
           engine.destroyRoom(roomId).catch((error: unknown) => {
             logger.error({ err: error, roomId }, 'could not remove a deleted room from janus');
           });
         });
       }
+      const roomPresence = presence;
+      rooms.on('roomDeleted', (roomId) => {
+        roomPresence.endSession(roomId).catch((error: unknown) => {
+          logger.error({ err: error, roomId }, 'could not end the session of a deleted room');
+        });
+      });
       const app = await createApp({
         logger,
         store,
@@ -104,8 +149,20 @@ export class PalaverServer {
         signingKeys,
         metrics: new HttpMetrics(),
       });
-      return new PalaverServer(options, { store, apiKeys, rooms, tokens, app, media, firstApiKey });
+      return new PalaverServer(options, {
+        store,
+        apiKeys,
+        rooms,
+        tokens,
+        presence,
+        app,
+        media,
+        gateway,
+        firstApiKey,
+      });
     } catch (error) {
+      await gateway?.close();
+      await presence?.close();
       await media?.close();
       await store.close();
       throw error;
@@ -125,19 +182,55 @@ export class PalaverServer {
     return this.#url;
   }
 
+  /** The HTTPS base URL, when the TLS listener is on. */
+  get tlsUrl(): string | undefined {
+    return this.#tlsUrl;
+  }
+
   async listen(): Promise<string> {
     await this.#app.listen({ port: this.config.port, host: this.config.host });
+    this.gateway?.attach(this.#app.server);
     const address = this.#app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : this.config.port;
     this.#url = this.config.publicUrl ?? listenerUrl(this.config.host, port);
-    this.logger.info({ url: this.#url, store: this.store.dialect }, 'palaver is listening');
+    if (this.config.tlsCert !== undefined && this.config.tlsKey !== undefined) {
+      this.#tlsUrl = await this.#listenTls(this.config.tlsCert, this.config.tlsKey);
+    }
+    this.logger.info(
+      { url: this.#url, tlsUrl: this.#tlsUrl, store: this.store.dialect },
+      'palaver is listening',
+    );
     return this.#url;
+  }
+
+  /** The same REST app and room gateway over HTTPS/WSS (browsers need a secure WebSocket). */
+  async #listenTls(certFile: string, keyFile: string): Promise<string> {
+    const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+    const app = this.#app;
+    const server = createHttpsServer({ cert, key }, (request, response) =>
+      app.routing(request, response),
+    );
+    this.#tls = server;
+    this.gateway?.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.tlsPort, this.config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    return listenerUrl(this.config.host, port).replace(/^http:/, 'https:');
   }
 
   /** Stops accepting requests, finishes those under way, then closes the store. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
+        await this.gateway?.close();
+        await this.presence.close();
+        await this.#closeTls();
         await this.#app.close();
         await this.media?.close();
       } finally {
@@ -146,5 +239,16 @@ export class PalaverServer {
       this.logger.info('palaver stopped');
     })();
     return this.#closing;
+  }
+
+  async #closeTls(): Promise<void> {
+    const server = this.#tls;
+    if (server === undefined) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
   }
 }

@@ -20,6 +20,10 @@ describe('loadConfig()', () => {
       turnServer: undefined,
       turnUser: undefined,
       turnPassword: undefined,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsPort: 8443,
+      sessionGraceMs: 10_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -69,8 +73,31 @@ describe('loadConfig()', () => {
     [{ PALAVER_RTP_PORTS: '40000-20000' }, /PALAVER_RTP_PORTS/],
     [{ PALAVER_RTP_PORTS: '80-90000' }, /PALAVER_RTP_PORTS/],
     [{ PALAVER_TURN_SERVER: 'turn.example.com:3478' }, /PALAVER_TURN_USER/],
+    [{ PALAVER_TLS_CERT: '/etc/palaver/cert.pem' }, /PALAVER_TLS_KEY/],
+    [{ PALAVER_TLS_KEY: '/etc/palaver/key.pem' }, /PALAVER_TLS_CERT/],
+    [{ PALAVER_TLS_PORT: '-1' }, /PALAVER_TLS_PORT/],
+    [{ PALAVER_SESSION_GRACE_SECS: 'soon' }, /PALAVER_SESSION_GRACE_SECS/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads the TLS listener and the session grace', () => {
+    const config = loadConfig(
+      {
+        PALAVER_TLS_CERT: 'tls/cert.pem',
+        PALAVER_TLS_KEY: '/etc/palaver/key.pem',
+        PALAVER_TLS_PORT: '9443',
+        PALAVER_SESSION_GRACE_SECS: '0.25',
+      },
+      {},
+      '/srv/app',
+    );
+    expect(config).toMatchObject({
+      tlsCert: '/srv/app/tls/cert.pem',
+      tlsKey: '/etc/palaver/key.pem',
+      tlsPort: 9443,
+      sessionGraceMs: 250,
+    });
   });
 
   it('treats empty variables as unset', () => {

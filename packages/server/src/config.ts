@@ -34,6 +34,17 @@ export interface Config {
   readonly turnServer: string | undefined;
   readonly turnUser: string | undefined;
   readonly turnPassword: string | undefined;
+  /** PEM certificate (chain) file of the TLS listener; with `tlsKey` it turns the listener on. */
+  readonly tlsCert: string | undefined;
+  /** PEM private key file of the TLS listener. */
+  readonly tlsKey: string | undefined;
+  /** TCP port of the TLS listener (REST API and room gateway over HTTPS/WSS). Default: 8443. */
+  readonly tlsPort: number;
+  /**
+   * How long a room session (and its Janus rooms) stays open after the last participant left,
+   * so that a reload continues it. Default: 10 000 ms.
+   */
+  readonly sessionGraceMs: number;
 }
 
 /** Values given on the command line; they take precedence over the environment. */
@@ -56,6 +67,10 @@ export const CONFIG_ENV = {
   turnServer: 'PALAVER_TURN_SERVER',
   turnUser: 'PALAVER_TURN_USER',
   turnPassword: 'PALAVER_TURN_PASSWORD',
+  tlsCert: 'PALAVER_TLS_CERT',
+  tlsKey: 'PALAVER_TLS_KEY',
+  tlsPort: 'PALAVER_TLS_PORT',
+  sessionGraceMs: 'PALAVER_SESSION_GRACE_SECS',
 } as const satisfies Record<keyof Config, string>;
 
 /** A setting has a value Palaver cannot use. */
@@ -79,7 +94,8 @@ export function loadConfig(
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
 
-  const port = parsePort(raw('port'));
+  const port = parsePort('port', raw('port'), 8080);
+  const tlsPort = parsePort('tlsPort', raw('tlsPort'), 8443);
   const host = raw('host') ?? '127.0.0.1';
   const publicUrl = parsePublicUrl(raw('publicUrl'));
   const databaseUrl = raw('databaseUrl');
@@ -116,6 +132,15 @@ export function loadConfig(
     );
   }
 
+  const tlsCert = raw('tlsCert');
+  const tlsKey = raw('tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new ConfigError(
+      tlsCert === undefined ? 'tlsCert' : 'tlsKey',
+      `${CONFIG_ENV.tlsCert} and ${CONFIG_ENV.tlsKey} go together`,
+    );
+  }
+
   return Object.freeze({
     port,
     host,
@@ -132,18 +157,35 @@ export function loadConfig(
     turnServer,
     turnUser,
     turnPassword,
+    tlsCert: tlsCert === undefined ? undefined : resolve(cwd, tlsCert),
+    tlsKey: tlsKey === undefined ? undefined : resolve(cwd, tlsKey),
+    tlsPort,
+    sessionGraceMs: parseSeconds('sessionGraceMs', raw('sessionGraceMs'), 10),
   });
 }
 
-function parsePort(value: string | undefined): number {
+function parsePort(
+  setting: 'port' | 'tlsPort',
+  value: string | undefined,
+  fallback: number,
+): number {
   if (value === undefined) {
-    return 8080;
+    return fallback;
   }
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('port', `"${value}" is not a port number (0-65535)`);
+    throw new ConfigError(setting, `"${value}" is not a port number (0-65535)`);
   }
   return port;
+}
+
+/** Seconds (decimals allowed) as milliseconds. */
+function parseSeconds(setting: keyof Config, value: string | undefined, fallback: number): number {
+  const seconds = value === undefined ? fallback : Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
+    throw new ConfigError(setting, `"${value}" is not a number of seconds (0-3600)`);
+  }
+  return Math.round(seconds * 1000);
 }
 
 function parsePortRange(value: string | undefined): { min: number; max: number } {

@@ -1,0 +1,693 @@
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import type { RawData } from 'ws';
+import type { RoomPlugin } from '../janus/JanusRoomEngine.js';
+import { TokenError } from '../errors.js';
+import type { ClientGrant } from '../tokens/claims.js';
+import { FrameRateLimiter } from './FrameRateLimiter.js';
+import type { FrameRateOptions } from './FrameRateLimiter.js';
+import { CloseCode, GatewayRefusal } from './GatewayRefusal.js';
+import type { GatewayRoom } from './GatewayRoom.js';
+import type { ParticipantDisplay } from './ParticipantDisplay.js';
+import type { CoreRequest, RequestRole } from './RequestPolicy.js';
+import {
+  CORE_REQUESTS,
+  PLUGIN_BY_NAME,
+  checkPluginRequest,
+  sanitizeJsep,
+} from './RequestPolicy.js';
+
+export const JANUS_PROTOCOL = 'janus-protocol';
+
+/** What a connection needs from the gateway that owns it. */
+export interface ConnectionHost {
+  readonly janusUrl: string;
+  readonly janusApiSecret: string | undefined;
+  readonly frameRate: FrameRateOptions;
+  /** Janus sessions one connection may open. */
+  readonly maxSessions: number;
+  /** Plugin handles one connection may hold. */
+  readonly maxHandles: number;
+  verifyToken(token: string, roomId: string): Promise<ClientGrant>;
+  /** Checks that the room exists, joins the connection to it and makes its Janus rooms ready. */
+  openRoom(roomId: string, connection: GatewayConnection): Promise<GatewayRoom<GatewayConnection>>;
+  participantJoined(connection: GatewayConnection, display: ParticipantDisplay): Promise<string>;
+  participantLeft(connection: GatewayConnection, recordId: string): void;
+  refused(connection: GatewayConnection, refusal: GatewayRefusal, request: string): void;
+  closed(connection: GatewayConnection): void;
+}
+
+/** The Janus ids of one participant's handles, for server-side moderation. */
+export interface JanusParticipantIds {
+  /** AudioBridge participant id of the roster registration. */
+  roster: string | undefined;
+  /** AudioBridge participant id of the mixed-audio leg. */
+  mixer: string | undefined;
+  /** VideoRoom publisher id per stream key. */
+  publishers: ReadonlyMap<string, string>;
+}
+
+type Frame = Record<string, unknown>;
+
+interface PendingRequest {
+  kind: CoreRequest;
+  sessionId?: number;
+  handleId?: number;
+  plugin?: RoomPlugin;
+  request?: string;
+  role?: RequestRole;
+  display?: ParticipantDisplay | undefined;
+}
+
+interface HandleState {
+  sessionId: number;
+  plugin: RoomPlugin;
+}
+
+interface StreamInfo {
+  type: string;
+  mid: string;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * One browser connection and the Janus connection behind it. Every client frame is checked
+ * (token, room, ownership of sessions and handles, the request allow-list) and forwarded as a
+ * fresh serialisation of the checked object; Janus's frames are tracked (sessions, handles,
+ * participant ids) and passed back with the few rewrites the SDK needs.
+ */
+export class GatewayConnection {
+  readonly id = nextConnectionId++;
+  readonly roomId: string;
+  readonly #client: WebSocket;
+  readonly #host: ConnectionHost;
+  readonly #logger: Logger;
+  readonly #limiter: FrameRateLimiter;
+  readonly #janus: WebSocket;
+  readonly #janusQueue: string[] = [];
+  readonly #sessions = new Set<number>();
+  readonly #handles = new Map<number, HandleState>();
+  readonly #pending = new Map<string, PendingRequest>();
+  /** Streams of the publishers this connection has seen, for moderation rewrites. */
+  readonly #publisherStreams = new Map<string, StreamInfo[]>();
+  readonly #publisherIds = new Map<string, string>();
+  #inbound: Promise<void> = Promise.resolve();
+  #room: GatewayRoom<GatewayConnection> | undefined;
+  #participantId: string | undefined;
+  #rosterHandle: number | undefined;
+  #rosterId: string | undefined;
+  #mixerId: string | undefined;
+  /** The presence record of the current registration (resolves to its id). */
+  #record: Promise<string | undefined> | undefined;
+  #audioMuteLocked = false;
+  #expiresAt = 0;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly openedAt = Date.now();
+
+  constructor(client: WebSocket, roomId: string, host: ConnectionHost, logger: Logger) {
+    this.#client = client;
+    this.roomId = roomId;
+    this.#host = host;
+    this.#logger = logger;
+    this.#limiter = new FrameRateLimiter(host.frameRate);
+    client.on('message', (data, isBinary) => this.#onClientMessage(data, isBinary));
+    client.on('close', () => this.#shutdown());
+    client.on('error', (error) => {
+      // ws reports oversized frames here and closes with 1009 itself.
+      this.#host.refused(this, GatewayRefusal.malformed(error.message), 'frame');
+    });
+    this.#janus = new WebSocket(host.janusUrl, JANUS_PROTOCOL, { perMessageDeflate: false });
+    this.#janus.on('open', () => {
+      for (const text of this.#janusQueue.splice(0)) {
+        this.#janus.send(text);
+      }
+    });
+    this.#janus.on('message', (data) => this.#onJanusMessage(rawText(data)));
+    this.#janus.on('error', (error) => {
+      this.#logger.warn({ err: error, roomId: this.roomId }, 'gateway: janus connection error');
+    });
+    this.#janus.on('close', () => {
+      if (!this.#closed) {
+        this.close(CloseCode.ServiceRestart, 'media server connection lost');
+      }
+    });
+  }
+
+  /** The participant id the client declared, once it has. */
+  get participantId(): string | undefined {
+    return this.#participantId;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The Janus participant ids behind this connection (for kick and mute). */
+  get janusIds(): JanusParticipantIds {
+    return { roster: this.#rosterId, mixer: this.#mixerId, publishers: this.#publisherIds };
+  }
+
+  /** The presence record id of the participant, once registered. */
+  recordId(): Promise<string | undefined> {
+    return this.#record ?? Promise.resolve(undefined);
+  }
+
+  /**
+   * A moderator muted (or unmuted) this participant's audio. AudioBridge has no mute lock of
+   * its own, so while locked the gateway refuses the participant's own unmute.
+   */
+  setAudioMuteLock(locked: boolean): void {
+    this.#audioMuteLocked = locked;
+  }
+
+  /** Ends the connection (and with it the participant's Janus session). Idempotent. */
+  close(code: CloseCode, reason: string): void {
+    if (this.#closed) {
+      return;
+    }
+    if (
+      this.#client.readyState === WebSocket.OPEN ||
+      this.#client.readyState === WebSocket.CONNECTING
+    ) {
+      this.#client.close(code, reason.slice(0, 120));
+    }
+    this.#shutdown();
+  }
+
+  // ----------------------------------------------------------------- client → Janus
+
+  #onClientMessage(data: RawData, isBinary: boolean): void {
+    if (this.#closed) {
+      return;
+    }
+    if (isBinary) {
+      this.#refuse(GatewayRefusal.unsupported('binary frames are not Janus requests'), undefined);
+      return;
+    }
+    if (!this.#limiter.take()) {
+      this.#refuse(
+        GatewayRefusal.rateLimited(
+          `more than ${this.#host.frameRate.burst} frames at once or ${this.#host.frameRate.perSecond} per second`,
+        ),
+        undefined,
+      );
+      return;
+    }
+    const text = rawText(data);
+    // Frames are handled one at a time, in order: the first one waits for the room.
+    this.#inbound = this.#inbound.then(() => this.#handleClientFrame(text));
+  }
+
+  async #handleClientFrame(text: string): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    let frame: Frame | undefined;
+    try {
+      frame = parseFrame(text);
+      await this.#authorize(frame);
+      if (this.#closed) {
+        return;
+      }
+      this.#toJanus(this.#checkRequest(frame));
+    } catch (error) {
+      if (error instanceof GatewayRefusal) {
+        this.#refuse(error, frame);
+      } else {
+        this.#logger.error({ err: error, roomId: this.roomId }, 'gateway: frame handling failed');
+        this.#refuse(
+          GatewayRefusal.unavailable('the gateway failed to handle the request', error),
+          frame,
+        );
+      }
+    }
+  }
+
+  async #authorize(frame: Frame): Promise<void> {
+    const token = frame.client_token;
+    if (typeof token !== 'string' || token === '') {
+      throw GatewayRefusal.unauthorized('client_token is missing');
+    }
+    let grant: ClientGrant;
+    try {
+      grant = await this.#host.verifyToken(token, this.roomId);
+    } catch (error) {
+      throw error instanceof TokenError ? GatewayRefusal.fromTokenError(error) : error;
+    }
+    if (this.#room === undefined) {
+      this.#room = await this.#host.openRoom(this.roomId, this);
+    } else if (this.#room.deleted) {
+      throw GatewayRefusal.unauthorized('the room was deleted');
+    }
+    this.#armExpiry(grant.expiresAt);
+  }
+
+  /** Checks one request and returns the frame to send to Janus. */
+  #checkRequest(frame: Frame): Frame {
+    const kind = frame.janus as string;
+    if (!Object.hasOwn(CORE_REQUESTS, kind)) {
+      throw GatewayRefusal.forbidden(`Janus request "${kind}" is not allowed`);
+    }
+    const request = kind as CoreRequest;
+    const out: Frame = { janus: request, transaction: frame.transaction };
+    for (const field of CORE_REQUESTS[request] as readonly string[]) {
+      if (frame[field] !== undefined) {
+        out[field] = frame[field];
+      }
+    }
+    const pending: PendingRequest = { kind: request };
+    if (request !== 'create') {
+      pending.sessionId = this.#ownSession(frame.session_id);
+    }
+    switch (request) {
+      case 'create':
+        if (this.#sessions.size >= this.#host.maxSessions) {
+          throw GatewayRefusal.forbidden(
+            `at most ${this.#host.maxSessions} Janus sessions per connection`,
+          );
+        }
+        break;
+      case 'attach': {
+        const plugin = typeof frame.plugin === 'string' ? PLUGIN_BY_NAME[frame.plugin] : undefined;
+        if (plugin === undefined) {
+          throw GatewayRefusal.forbidden(`plugin ${String(frame.plugin)} is not available`);
+        }
+        if (this.#handles.size >= this.#host.maxHandles) {
+          throw GatewayRefusal.forbidden(`at most ${this.#host.maxHandles} handles per connection`);
+        }
+        if (
+          out.opaque_id !== undefined &&
+          (typeof out.opaque_id !== 'string' || out.opaque_id.length > 64)
+        ) {
+          throw GatewayRefusal.forbidden('opaque_id must be a string of at most 64 characters');
+        }
+        pending.plugin = plugin;
+        break;
+      }
+      case 'message': {
+        pending.handleId = this.#ownHandle(frame.handle_id, pending.sessionId!);
+        const plugin = this.#handles.get(pending.handleId)!.plugin;
+        const verdict = checkPluginRequest(plugin, frame.body, {
+          roomId: this.roomId,
+          participantId: this.#participantId,
+          audioMuteLocked: this.#audioMuteLocked,
+        });
+        if (verdict.display !== undefined && this.#participantId === undefined) {
+          // The first display binds the connection to a participant (refused if that id is
+          // live elsewhere or the room is full).
+          this.#room!.claim(verdict.display.participantId, this);
+          this.#participantId = verdict.display.participantId;
+        }
+        out.body = verdict.body;
+        if (frame.jsep !== undefined) {
+          out.jsep = sanitizeJsep(frame.jsep);
+        }
+        Object.assign(pending, {
+          plugin,
+          request: verdict.request,
+          role: verdict.role,
+          display: verdict.display,
+        });
+        break;
+      }
+      case 'trickle':
+        pending.handleId = this.#ownHandle(frame.handle_id, pending.sessionId!);
+        if (out.candidate === undefined && out.candidates === undefined) {
+          throw GatewayRefusal.malformed('trickle needs candidate or candidates');
+        }
+        break;
+      case 'detach':
+      case 'hangup':
+        pending.handleId = this.#ownHandle(frame.handle_id, pending.sessionId!);
+        break;
+      case 'keepalive':
+      case 'destroy':
+        break;
+    }
+    this.#pending.set(frame.transaction as string, pending);
+    return out;
+  }
+
+  #ownSession(value: unknown): number {
+    if (typeof value !== 'number' || !this.#sessions.has(value)) {
+      throw GatewayRefusal.forbidden('session_id names no session of this connection');
+    }
+    return value;
+  }
+
+  #ownHandle(value: unknown, sessionId: number): number {
+    const handle = typeof value === 'number' ? this.#handles.get(value) : undefined;
+    if (handle === undefined || handle.sessionId !== sessionId) {
+      throw GatewayRefusal.forbidden('handle_id names no handle of this session');
+    }
+    return value as number;
+  }
+
+  #toJanus(frame: Frame): void {
+    if (this.#host.janusApiSecret !== undefined) {
+      frame.apisecret = this.#host.janusApiSecret;
+    }
+    const text = JSON.stringify(frame);
+    if (this.#janus.readyState === WebSocket.OPEN) {
+      this.#janus.send(text);
+    } else if (this.#janus.readyState === WebSocket.CONNECTING) {
+      this.#janusQueue.push(text);
+    } else {
+      this.#refuse(GatewayRefusal.unavailable('the media server is not reachable'), frame);
+    }
+  }
+
+  #refuse(refusal: GatewayRefusal, frame: Frame | undefined): void {
+    const reply: Frame = { janus: 'error' };
+    if (typeof frame?.transaction === 'string') {
+      reply.transaction = frame.transaction;
+    }
+    if (typeof frame?.session_id === 'number') {
+      reply.session_id = frame.session_id;
+    }
+    reply.status_code = refusal.status;
+    reply.error_message = refusal.message;
+    reply.error = { code: janusErrorCode(refusal.status), reason: refusal.message };
+    this.#toClient(JSON.stringify(reply));
+    this.#host.refused(this, refusal, describe(frame, this.#handles));
+    if (refusal.close !== undefined) {
+      this.close(refusal.close, refusal.message);
+    }
+  }
+
+  #armExpiry(expiresAt: number): void {
+    if (expiresAt === this.#expiresAt) {
+      return;
+    }
+    this.#expiresAt = expiresAt;
+    clearTimeout(this.#expiryTimer);
+    const delay = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    this.#expiryTimer = setTimeout(() => {
+      this.#refuse(GatewayRefusal.fromTokenError(TokenError.expired()), undefined);
+    }, delay);
+  }
+
+  // ----------------------------------------------------------------- Janus → client
+
+  #onJanusMessage(text: string): void {
+    if (this.#closed) {
+      return;
+    }
+    let frame: Frame;
+    try {
+      frame = JSON.parse(text) as Frame;
+    } catch {
+      this.#toClient(text);
+      return;
+    }
+    const changed = this.#track(frame);
+    this.#toClient(changed ? JSON.stringify(frame) : text);
+  }
+
+  /** Follows sessions, handles and participants; returns whether the frame was rewritten. */
+  #track(frame: Frame): boolean {
+    const transaction = typeof frame.transaction === 'string' ? frame.transaction : undefined;
+    const pending = transaction === undefined ? undefined : this.#pending.get(transaction);
+    let changed = false;
+    switch (frame.janus) {
+      case 'success':
+      case 'event':
+      case 'error':
+        if (pending !== undefined) {
+          this.#pending.delete(transaction!);
+          if (frame.janus !== 'error') {
+            changed = this.#onReply(pending, frame);
+          }
+        } else if (frame.janus === 'event') {
+          changed = this.#onPluginEvent(frame);
+        }
+        break;
+      case 'ack':
+        // A plugin message is answered by an ack and then its event.
+        if (pending !== undefined && pending.kind !== 'message') {
+          this.#pending.delete(transaction!);
+        }
+        break;
+      case 'detached':
+        if (typeof frame.sender === 'number') {
+          this.#handleGone(frame.sender);
+        }
+        break;
+      case 'timeout':
+        if (typeof frame.session_id === 'number') {
+          this.#sessionGone(frame.session_id);
+        }
+        break;
+    }
+    return changed;
+  }
+
+  #onReply(pending: PendingRequest, frame: Frame): boolean {
+    const data = frame.data as { id?: unknown } | undefined;
+    switch (pending.kind) {
+      case 'create':
+        if (typeof data?.id === 'number') {
+          this.#sessions.add(data.id);
+        }
+        return false;
+      case 'attach':
+        if (typeof data?.id === 'number' && pending.plugin !== undefined) {
+          this.#handles.set(data.id, { sessionId: pending.sessionId!, plugin: pending.plugin });
+        }
+        return false;
+      case 'detach':
+        this.#handleGone(pending.handleId!);
+        return false;
+      case 'destroy':
+        this.#sessionGone(pending.sessionId!);
+        return false;
+      case 'message':
+        return this.#onPluginReply(pending, frame);
+      default:
+        return false;
+    }
+  }
+
+  #onPluginReply(pending: PendingRequest, frame: Frame): boolean {
+    const data = pluginData(frame);
+    if (data === undefined || data.error_code !== undefined) {
+      return false;
+    }
+    let changed = false;
+    if (pending.plugin === 'audiobridge') {
+      if (data.audiobridge === 'joined' && typeof data.id === 'string') {
+        if (pending.role === 'register' && pending.display !== undefined) {
+          this.#rosterHandle = pending.handleId;
+          this.#rosterId = data.id;
+          this.#registered(pending.display);
+        } else if (pending.role === 'mixer') {
+          this.#mixerId = data.id;
+        }
+      } else if (data.audiobridge === 'left' && pending.handleId === this.#rosterHandle) {
+        this.#unregistered();
+      }
+    } else if (pending.plugin === 'videoroom') {
+      if (data.videoroom === 'joined' && typeof data.id === 'string') {
+        const key = pending.display?.stream?.key;
+        if (pending.role === 'publisher' && key !== undefined) {
+          this.#publisherIds.set(key, data.id);
+        }
+      }
+      if (Array.isArray(data.streams) && data.configured === 'ok') {
+        const id = this.#publisherIdOfHandle(pending);
+        if (id !== undefined) {
+          this.#publisherStreams.set(id, streamsOf(data.streams));
+        }
+      }
+      changed = this.#rewritePublishers(data);
+    } else if (pending.plugin === 'textroom' && pending.request === 'setup') {
+      if (data.textroom === 'event' && data.result === 'ok') {
+        // The SDK reads the room for its data-channel join from this non-standard field.
+        data.janus_room_id = this.roomId;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  #onPluginEvent(frame: Frame): boolean {
+    const data = pluginData(frame);
+    if (data === undefined || data.videoroom === undefined) {
+      return false;
+    }
+    let changed = this.#rewritePublishers(data);
+    if (
+      data.videoroom === 'event' &&
+      typeof data.moderation === 'string' &&
+      typeof data.id === 'string' &&
+      typeof data.mid === 'string'
+    ) {
+      // Janus 1.x reports moderation per mid; the SDK reads the 0.x per-kind keys.
+      const stream = this.#publisherStreams.get(data.id)?.find((s) => s.mid === data.mid);
+      if (stream?.type === 'audio' || stream?.type === 'video') {
+        data[`${stream.type}-moderation`] = data.moderation;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Adds the 0.x `audio_moderated`/`video_moderated` flags to publisher lists. */
+  #rewritePublishers(data: Frame): boolean {
+    if (!Array.isArray(data.publishers)) {
+      return false;
+    }
+    let changed = false;
+    for (const publisher of data.publishers as Frame[]) {
+      if (typeof publisher.id !== 'string' || !Array.isArray(publisher.streams)) {
+        continue;
+      }
+      this.#publisherStreams.set(publisher.id, streamsOf(publisher.streams));
+      for (const stream of publisher.streams as Frame[]) {
+        if (stream.moderated === true && (stream.type === 'audio' || stream.type === 'video')) {
+          publisher[`${stream.type}_moderated`] = true;
+          changed = true;
+        }
+      }
+    }
+    return changed;
+  }
+
+  #publisherIdOfHandle(pending: PendingRequest): string | undefined {
+    const key = pending.display?.stream?.key;
+    return key === undefined ? undefined : this.#publisherIds.get(key);
+  }
+
+  #handleGone(handleId: number): void {
+    this.#handles.delete(handleId);
+    if (handleId === this.#rosterHandle) {
+      this.#unregistered();
+    }
+  }
+
+  #sessionGone(sessionId: number): void {
+    this.#sessions.delete(sessionId);
+    for (const [handleId, handle] of this.#handles) {
+      if (handle.sessionId === sessionId) {
+        this.#handleGone(handleId);
+      }
+    }
+  }
+
+  #registered(display: ParticipantDisplay): void {
+    if (this.#record !== undefined) {
+      return;
+    }
+    this.#record = this.#host.participantJoined(this, display).then(
+      (id) => id,
+      () => undefined,
+    );
+  }
+
+  #unregistered(): void {
+    const record = this.#record;
+    this.#record = undefined;
+    this.#rosterHandle = undefined;
+    this.#rosterId = undefined;
+    void record?.then((id) => {
+      if (id !== undefined) {
+        this.#host.participantLeft(this, id);
+      }
+    });
+  }
+
+  #toClient(text: string): void {
+    if (this.#client.readyState === WebSocket.OPEN) {
+      this.#client.send(text);
+    }
+  }
+
+  #shutdown(): void {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    clearTimeout(this.#expiryTimer);
+    this.#janusQueue.length = 0;
+    if (this.#janus.readyState === WebSocket.OPEN) {
+      this.#janus.close(1000);
+    } else {
+      this.#janus.terminate();
+    }
+    this.#unregistered();
+    if (this.#participantId !== undefined) {
+      this.#room?.release(this.#participantId, this);
+    }
+    this.#host.closed(this);
+  }
+}
+
+function parseFrame(text: string): Frame {
+  let value: unknown;
+  try {
+    // One object per frame: Janus would also run objects concatenated in one frame, which a
+    // checked-then-forwarded proxy must not allow; JSON.parse refuses them.
+    value = JSON.parse(text);
+  } catch {
+    throw GatewayRefusal.malformed('a frame must be one JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw GatewayRefusal.malformed('a frame must be one JSON object');
+  }
+  const frame = value as Frame;
+  if (typeof frame.janus !== 'string' || typeof frame.transaction !== 'string') {
+    throw GatewayRefusal.malformed('a request needs "janus" and "transaction" strings');
+  }
+  if (frame.transaction.length === 0 || frame.transaction.length > 64) {
+    throw GatewayRefusal.malformed('transaction must be 1-64 characters');
+  }
+  return frame;
+}
+
+function pluginData(frame: Frame): Frame | undefined {
+  const plugindata = frame.plugindata as { data?: unknown } | undefined;
+  const data = plugindata?.data;
+  return typeof data === 'object' && data !== null ? (data as Frame) : undefined;
+}
+
+function streamsOf(streams: unknown[]): StreamInfo[] {
+  return streams
+    .filter((s): s is Frame => typeof s === 'object' && s !== null)
+    .filter((s) => typeof s.type === 'string' && typeof s.mid === 'string')
+    .map((s) => ({ type: s.type as string, mid: s.mid as string }));
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) {
+    return Buffer.concat(data).toString('utf8');
+  }
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+}
+
+/** What was asked, for the refusal log line: `message audiobridge create`, `attach`, … */
+function describe(frame: Frame | undefined, handles: ReadonlyMap<number, HandleState>): string {
+  if (frame === undefined || typeof frame.janus !== 'string') {
+    return 'frame';
+  }
+  if (frame.janus !== 'message') {
+    return frame.janus;
+  }
+  const plugin =
+    typeof frame.handle_id === 'number' ? handles.get(frame.handle_id)?.plugin : undefined;
+  const body = frame.body as { request?: unknown } | undefined;
+  return `message ${plugin ?? '?'} ${typeof body?.request === 'string' ? body.request : '?'}`;
+}
+
+function janusErrorCode(status: number): number {
+  switch (status) {
+    case 400:
+      return 454;
+    case 401:
+    case 403:
+      return 403;
+    default:
+      return 490;
+  }
+}

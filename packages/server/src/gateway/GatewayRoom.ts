@@ -1,0 +1,98 @@
+import { GatewayRefusal } from './GatewayRefusal.js';
+
+/** A connection as the room sees it. */
+export interface RoomMember {
+  readonly participantId: string | undefined;
+}
+
+/**
+ * The gateway's view of one Palaver room while anyone is connected to it: its connections,
+ * which participant ids they hold (so nobody can take a live participant's id), and whether
+ * its Janus rooms are ready.
+ */
+export class GatewayRoom<C extends RoomMember = RoomMember> {
+  readonly roomId: string;
+  readonly connections = new Set<C>();
+  readonly #participants = new Map<string, C>();
+  #maxParticipants: number;
+  #ready: Promise<void> | undefined;
+  #deleted = false;
+  teardownTimer: NodeJS.Timeout | undefined;
+
+  constructor(roomId: string, maxParticipants: number) {
+    this.roomId = roomId;
+    this.#maxParticipants = maxParticipants;
+  }
+
+  get maxParticipants(): number {
+    return this.#maxParticipants;
+  }
+
+  /** The room's `max_participants` as last read from the store. */
+  set maxParticipants(value: number) {
+    this.#maxParticipants = value;
+  }
+
+  get deleted(): boolean {
+    return this.#deleted;
+  }
+
+  markDeleted(): void {
+    this.#deleted = true;
+  }
+
+  /** The participant ids connected now. */
+  get participantIds(): string[] {
+    return [...this.#participants.keys()];
+  }
+
+  participant(participantId: string): C | undefined {
+    return this.#participants.get(participantId);
+  }
+
+  /**
+   * Reserves a participant id for a connection: refused when another live connection holds it,
+   * or when the room already has `max_participants` participants.
+   */
+  claim(participantId: string, connection: C): void {
+    const holder = this.#participants.get(participantId);
+    if (holder === connection) {
+      return;
+    }
+    if (holder !== undefined) {
+      throw GatewayRefusal.forbidden(`participant ${participantId} is already connected`);
+    }
+    if (this.#participants.size >= this.#maxParticipants) {
+      throw GatewayRefusal.forbidden(
+        `room is full: it allows ${this.#maxParticipants} participant${this.#maxParticipants === 1 ? '' : 's'} (max_participants)`,
+      );
+    }
+    this.#participants.set(participantId, connection);
+  }
+
+  release(participantId: string, connection: C): void {
+    if (this.#participants.get(participantId) === connection) {
+      this.#participants.delete(participantId);
+    }
+  }
+
+  /** Runs `prepare` once (creating the Janus rooms); later callers wait for the same result. */
+  ready(prepare: () => Promise<void>): Promise<void> {
+    if (this.#ready === undefined) {
+      const ready = prepare();
+      this.#ready = ready;
+      // A failure is not remembered: the next connection tries again.
+      ready.catch(() => {
+        if (this.#ready === ready) {
+          this.#ready = undefined;
+        }
+      });
+    }
+    return this.#ready;
+  }
+
+  /** Forget readiness (Janus restarted; its rooms must be ensured again). */
+  resetReady(): void {
+    this.#ready = undefined;
+  }
+}

@@ -1,0 +1,320 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { RoomSpec } from '../janus/JanusRoomEngine.js';
+import type { RoomPresence } from '../rooms/RoomPresence.js';
+import { SafeEventEmitter } from '../SafeEventEmitter.js';
+import type { ClientGrant } from '../tokens/claims.js';
+import type { TokenExpectation } from '../tokens/TokenVerifier.js';
+import type { FrameRateOptions } from './FrameRateLimiter.js';
+import type { ConnectionHost } from './GatewayConnection.js';
+import { GatewayConnection, JANUS_PROTOCOL } from './GatewayConnection.js';
+import type { CloseCode, RefusalStatus } from './GatewayRefusal.js';
+import { CloseCode as Close, GatewayRefusal } from './GatewayRefusal.js';
+import { GatewayRoom } from './GatewayRoom.js';
+import type { ParticipantDisplay } from './ParticipantDisplay.js';
+
+export interface RoomGatewayOptions {
+  logger: Logger;
+  tokens: { verify(token: string, expected: TokenExpectation): Promise<ClientGrant> };
+  /** Live (not deleted) rooms by id. */
+  rooms: { find(roomId: string): Promise<{ maxParticipants: number } | undefined> };
+  presence: RoomPresence;
+  media: {
+    /** Janus's loopback WebSocket. */
+    url: string;
+    apiSecret?: string | undefined;
+    engine: {
+      ensureRoom(roomId: string, spec: RoomSpec): Promise<unknown>;
+      destroyRoom(roomId: string): Promise<unknown>;
+    };
+  };
+  /** How long a room's Janus rooms outlive its last connection (a reload reuses them). Default 10 s. */
+  roomGraceMs?: number;
+  /** Largest client frame in bytes; larger ones end the connection (1009). Default 256 KiB. */
+  maxFrameBytes?: number;
+  /** Frame rate limit per connection. Default 50 per second, bursts of 200. */
+  frameRate?: FrameRateOptions;
+  /** Janus sessions per connection. Default 2. */
+  maxSessions?: number;
+  /** Plugin handles per connection. Default 300. */
+  maxHandles?: number;
+}
+
+export interface RefusalEvent {
+  roomId: string;
+  participantId: string | undefined;
+  status: RefusalStatus;
+  code: string;
+  /** What was asked, e.g. `message videoroom rtp_forward`. */
+  request: string;
+  reason: string;
+}
+
+export interface RoomGatewayEvents {
+  /** A client frame was refused (also logged). */
+  refused: [RefusalEvent];
+}
+
+const PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/janus\/?$/i;
+
+/**
+ * The only door to Janus: `wss://<host>/<roomId>/janus` with the `janus-protocol` subprotocol,
+ * as `@telnyx/video` dials it. Each browser connection gets its own Janus connection on
+ * loopback (Janus ties sessions to their transport) and every frame is checked on the way
+ * (see GatewayConnection and docs/gateway.md). The gateway also keeps each room's Janus rooms
+ * alive while anyone is connected and tells the presence who joined and left.
+ */
+export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements ConnectionHost {
+  readonly janusUrl: string;
+  readonly janusApiSecret: string | undefined;
+  readonly frameRate: FrameRateOptions;
+  readonly maxSessions: number;
+  readonly maxHandles: number;
+  readonly #options: RoomGatewayOptions;
+  readonly #logger: Logger;
+  readonly #wss: WebSocketServer;
+  readonly #rooms = new Map<string, GatewayRoom<GatewayConnection>>();
+  readonly #connections = new Set<GatewayConnection>();
+  readonly #servers = new Set<HttpServer | HttpsServer>();
+  readonly #graceMs: number;
+  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
+    this.#upgrade(request, socket, head);
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RoomGatewayOptions) {
+    super((error, event) =>
+      options.logger.error({ err: error, event }, 'room gateway listener failed'),
+    );
+    this.#options = options;
+    this.#logger = options.logger;
+    this.janusUrl = options.media.url;
+    this.janusApiSecret = options.media.apiSecret;
+    this.frameRate = options.frameRate ?? { perSecond: 50, burst: 200 };
+    this.maxSessions = options.maxSessions ?? 2;
+    this.maxHandles = options.maxHandles ?? 300;
+    this.#graceMs = options.roomGraceMs ?? 10_000;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes ?? 256 * 1024,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(JANUS_PROTOCOL) ? JANUS_PROTOCOL : false),
+    });
+  }
+
+  /** Serves the gateway on an HTTP(S) server's upgrade requests. */
+  attach(server: HttpServer | HttpsServer): void {
+    this.#servers.add(server);
+    server.on('upgrade', this.#onUpgrade);
+  }
+
+  /** Connections to one room now. */
+  connections(roomId: string): GatewayConnection[] {
+    return [...(this.#rooms.get(roomId)?.connections ?? [])];
+  }
+
+  /** The connection that holds a participant id in a room. */
+  participant(roomId: string, participantId: string): GatewayConnection | undefined {
+    return this.#rooms.get(roomId)?.participant(participantId);
+  }
+
+  /**
+   * Ends every connection to a room (it was deleted, or its session was ended): the SDK
+   * reports `session_terminated`. New connections are still checked against the store.
+   */
+  closeRoom(roomId: string, reason: string, code: CloseCode = Close.SessionTerminated): void {
+    const room = this.#rooms.get(roomId);
+    if (room === undefined) {
+      return;
+    }
+    room.markDeleted();
+    this.#rooms.delete(roomId);
+    clearTimeout(room.teardownTimer);
+    for (const connection of [...room.connections]) {
+      connection.close(code, reason);
+    }
+    this.#logger.info({ roomId, reason }, 'gateway closed the connections of a room');
+  }
+
+  /** Janus restarted: its rooms must be ensured again before the next connection uses them. */
+  mediaRestarted(): void {
+    for (const room of this.#rooms.values()) {
+      room.resetReady();
+    }
+  }
+
+  /** Closes every connection and stops serving upgrades. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const server of this.#servers) {
+        server.off('upgrade', this.#onUpgrade);
+      }
+      for (const connection of [...this.#connections]) {
+        connection.close(Close.GoingAway, 'server stopping');
+      }
+      for (const room of this.#rooms.values()) {
+        clearTimeout(room.teardownTimer);
+      }
+      this.#rooms.clear();
+      await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    })();
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------- ConnectionHost
+
+  verifyToken(token: string, roomId: string): Promise<ClientGrant> {
+    return this.#options.tokens.verify(token, { type: 'access', roomId });
+  }
+
+  async openRoom(
+    roomId: string,
+    connection: GatewayConnection,
+  ): Promise<GatewayRoom<GatewayConnection>> {
+    const stored = await this.#options.rooms.find(roomId);
+    if (stored === undefined) {
+      throw GatewayRefusal.unauthorized('the room does not exist or was deleted');
+    }
+    if (this.#closing !== undefined || connection.closed) {
+      throw GatewayRefusal.unavailable('the connection is closing');
+    }
+    let room = this.#rooms.get(roomId);
+    if (room === undefined) {
+      room = new GatewayRoom<GatewayConnection>(roomId, stored.maxParticipants);
+      this.#rooms.set(roomId, room);
+    }
+    room.maxParticipants = stored.maxParticipants;
+    clearTimeout(room.teardownTimer);
+    room.teardownTimer = undefined;
+    room.connections.add(connection);
+    const spec = { maxParticipants: stored.maxParticipants };
+    try {
+      await room.ready(async () => {
+        await this.#options.media.engine.ensureRoom(roomId, spec);
+      });
+    } catch (error) {
+      throw GatewayRefusal.unavailable('the media server could not open the room', error);
+    }
+    return room;
+  }
+
+  async participantJoined(
+    connection: GatewayConnection,
+    display: ParticipantDisplay,
+  ): Promise<string> {
+    try {
+      const participant = await this.#options.presence.join({
+        roomId: connection.roomId,
+        preferredId: display.participantId,
+        context: display.external ?? null,
+      });
+      this.#logger.info(
+        {
+          roomId: connection.roomId,
+          participantId: participant.id,
+          sessionId: participant.sessionId,
+        },
+        'participant joined',
+      );
+      return participant.id;
+    } catch (error) {
+      this.#logger.error(
+        { err: error, roomId: connection.roomId },
+        'could not record a participant joining',
+      );
+      throw error;
+    }
+  }
+
+  participantLeft(connection: GatewayConnection, recordId: string): void {
+    this.#options.presence.leave(recordId).then(
+      () =>
+        this.#logger.info(
+          { roomId: connection.roomId, participantId: recordId },
+          'participant left',
+        ),
+      (error: unknown) =>
+        this.#logger.error(
+          { err: error, roomId: connection.roomId, participantId: recordId },
+          'could not record a participant leaving',
+        ),
+    );
+  }
+
+  refused(connection: GatewayConnection, refusal: GatewayRefusal, request: string): void {
+    const event: RefusalEvent = {
+      roomId: connection.roomId,
+      participantId: connection.participantId,
+      status: refusal.status,
+      code: refusal.code,
+      request,
+      reason: refusal.message,
+    };
+    this.#logger.info(event, `gateway refused ${request}: ${refusal.message}`);
+    this.safeEmit('refused', event);
+  }
+
+  closed(connection: GatewayConnection): void {
+    this.#connections.delete(connection);
+    const room = this.#rooms.get(connection.roomId);
+    if (room === undefined || !room.connections.delete(connection) || room.connections.size > 0) {
+      return;
+    }
+    if (this.#closing !== undefined) {
+      return;
+    }
+    // The last one left: Janus runs a mixer thread per AudioBridge room, so idle rooms go,
+    // after a grace that lets a reloading page come back to the same rooms.
+    room.teardownTimer = setTimeout(() => {
+      if (this.#rooms.get(room.roomId) !== room || room.connections.size > 0) {
+        return;
+      }
+      this.#rooms.delete(room.roomId);
+      this.#options.media.engine.destroyRoom(room.roomId).catch((error: unknown) => {
+        this.#logger.warn({ err: error, roomId: room.roomId }, 'could not remove idle janus rooms');
+      });
+    }, this.#graceMs);
+  }
+
+  // ---------------------------------------------------------------- upgrades
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    const roomId = PATH.exec(path)?.[1]?.toLowerCase();
+    if (roomId === undefined) {
+      rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (this.#closing !== undefined) {
+      rejectUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
+    const protocols = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    if (!protocols.includes(JANUS_PROTOCOL)) {
+      rejectUpgrade(socket, 400, 'Bad Request', `subprotocol ${JANUS_PROTOCOL} required`);
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new GatewayConnection(
+        ws,
+        roomId,
+        this,
+        this.#logger.child({ component: 'gateway', roomId }),
+      );
+      this.#connections.add(connection);
+      ws.once('close', () => {
+        this.#connections.delete(connection);
+      });
+    });
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string, body = text): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
