@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 # Debian packages the product needs at run time (Janus is the media engine; janus-tools has janus-pp-rec).
 runtime_packages=(janus janus-tools)
 # Debian packages only the test suite needs (a PostgreSQL server for the store tests, espeak-ng for
-# spoken test audio).
-test_packages=(postgresql espeak-ng)
+# spoken test audio, Chromium for the browser end-to-end tests).
+test_packages=(postgresql espeak-ng chromium)
 
 wanted=("${runtime_packages[@]}")
 if [[ "${1:-}" == "--tests" ]]; then
