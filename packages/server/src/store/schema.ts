@@ -68,10 +68,18 @@ export interface WebhookSigningKeyTable {
   created_at: string;
 }
 
-export interface WebhookRoomSequenceTable {
+export interface WebhookRoomQueueTable {
   room_id: string;
   /** The sequence number of the room's latest event; the next one gets this plus one. */
   last_sequence: number;
+  /** Events of the room still to be sent. */
+  pending: number;
+  /** When the room's next event may be sent; later than now while backing off. */
+  next_attempt_at: string;
+  /** The dispatcher sending the room's events now; meaningful while `lease_until` is ahead. */
+  lease_owner: string | null;
+  lease_until: string;
+  updated_at: string;
 }
 
 export interface WebhookEventTable {
@@ -86,12 +94,8 @@ export interface WebhookEventTable {
   body: string;
   /** `pending`, `delivered` or `gave_up`. */
   status: string;
-  /** Completed attempts (each tries the primary URL, then the failover URL). */
+  /** Attempts made (each tries the primary URL, then the failover URL). */
   attempts: number;
-  next_attempt_at: string;
-  /** The dispatcher delivering it now; meaningful only while `lease_until` is in the future. */
-  lease_owner: string | null;
-  lease_until: string;
   last_attempt_at: string | null;
   last_error: string | null;
   delivered_at: string | null;
@@ -107,6 +111,6 @@ export interface Database {
   room_sessions: RoomSessionTable;
   room_participants: RoomParticipantTable;
   webhook_signing_keys: WebhookSigningKeyTable;
-  webhook_room_sequences: WebhookRoomSequenceTable;
+  webhook_room_queues: WebhookRoomQueueTable;
   webhook_events: WebhookEventTable;
 }

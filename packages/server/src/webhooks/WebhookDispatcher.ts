@@ -6,7 +6,7 @@ import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js'
 import { SafeEventEmitter } from '../SafeEventEmitter.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/Store.js';
-import type { DueWebhookEvent } from '../store/WebhookRepository.js';
+import type { WebhookEventRow, WebhookTarget } from '../store/WebhookRepository.js';
 import { WebhookRepository } from '../store/WebhookRepository.js';
 import type { Backoff } from './backoff.js';
 import { exponentialBackoff } from './backoff.js';
@@ -18,6 +18,8 @@ import type { WebhookSigningKey } from './WebhookSigningKey.js';
 
 /** Used when a room's `webhook_timeout_secs` is null (or 0). */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+/** Events a dispatcher sends from one room before it lets the room go for others' turn. */
+const ROOM_BATCH = 100;
 /** Retrying stops this long after the event was enqueued. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 
@@ -32,7 +34,7 @@ export interface WebhookDispatcherOptions {
    * other nodes, expired leases). Default: 1000 ms.
    */
   pollIntervalMs?: number;
-  /** Deliveries in flight at once, each to a different room. Default: 16. */
+  /** Rooms served at once (each sends one event at a time). Default: 16. */
   concurrency?: number;
   /** Delay before each retry. Default: exponential from 1 s, doubling, at most 10 min. */
   backoff?: Backoff;
@@ -103,9 +105,9 @@ export interface WebhookDispatcherEvents {
 
 /**
  * Delivers room webhooks from a durable outbox in the store. `enqueue` writes an event; a worker
- * claims due events with a lease (so several nodes sharing a database never send one twice),
- * POSTs them signed, and retries with backoff. Events of a room go out in sequence order: one is
- * sent only after every earlier event of its room was delivered or given up.
+ * leases rooms with due events (so several nodes sharing a database never send one event twice),
+ * POSTs each room's events signed and in sequence order, one only after the one before it was
+ * delivered or given up, and retries a failing room with backoff.
  */
 export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents> {
   readonly nodeId: string;
@@ -184,7 +186,8 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
         return undefined;
       }
       const id = randomUUID();
-      const sequence = await repository.nextSequence(roomId);
+      const createdAt = new Date(this.#now()).toISOString();
+      const sequence = await repository.nextSequence(roomId, createdAt);
       await repository.insertEvent({
         id,
         room_id: roomId,
@@ -192,7 +195,7 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
         event_type: type,
         occurred_at: occurredAt,
         body: webhookBody(type, id, occurredAt, payload, sequence),
-        created_at: new Date(this.#now()).toISOString(),
+        created_at: createdAt,
       });
       return { id, roomId, sequence, eventType: type, occurredAt };
     };
@@ -292,16 +295,16 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
       const nowMs = this.#now();
       const now = new Date(nowMs).toISOString();
       const repository = new WebhookRepository(this.#store.db);
-      const due = await repository.listDue(now, free);
+      const due = await repository.listDueRooms(now, free);
       let started = 0;
-      for (const event of due) {
+      for (const room of due) {
         if (this.#closed) {
           return;
         }
-        const leaseUntil = new Date(nowMs + this.#leaseMs(event)).toISOString();
-        if (await repository.claim(event, this.nodeId, now, leaseUntil)) {
+        const leaseUntil = new Date(nowMs + this.#leaseMs(room)).toISOString();
+        if (await repository.claimRoom(room.room_id, this.nodeId, now, leaseUntil)) {
           started++;
-          this.#track(this.#deliver(event));
+          this.#track(this.#drainRoom(room.room_id));
         }
       }
       if (started === 0 || due.length < free) {
@@ -310,10 +313,10 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
     }
   }
 
-  #track(delivery: Promise<void>): void {
-    const tracked: Promise<void> = delivery
+  #track(work: Promise<void>): void {
+    const tracked: Promise<void> = work
       .catch((error: unknown) => {
-        // Recording the outcome failed; the lease expires and the event is tried again.
+        // Recording an outcome failed; the room's lease expires and its event is tried again.
         this.#logger?.error({ err: error }, 'webhook delivery bookkeeping failed');
       })
       .finally(() => {
@@ -323,7 +326,78 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
     this.#inFlight.add(tracked);
   }
 
-  async #deliver(event: DueWebhookEvent): Promise<void> {
+  /**
+   * Sends a leased room's events one after another, each only after the one before it was
+   * delivered or given up, until the room is empty, an attempt fails (the room then backs off)
+   * or a batch is done (so other rooms and nodes get their turn).
+   */
+  async #drainRoom(roomId: string): Promise<void> {
+    const repository = () => new WebhookRepository(this.#store.db);
+    for (let sent = 0; ; sent++) {
+      if (this.#closed || sent >= ROOM_BATCH) {
+        await repository().releaseRoom(roomId, this.nodeId, this.#nowIso());
+        return;
+      }
+      const event = await this.#nextEvent(roomId);
+      if (event === 'empty') {
+        return;
+      }
+      if (event === undefined) {
+        continue;
+      }
+      // Rooms are never removed, only marked deleted; their events still go out.
+      const target = (await repository().findTarget(roomId)) ?? NO_TARGET;
+      // Re-checked before every send: if this node stalled past its lease and another took the
+      // room, that node sends the event instead.
+      const nowMs = this.#now();
+      const leaseUntil = new Date(nowMs + this.#leaseMs(target)).toISOString();
+      const stillOurs = await repository().renewLease(
+        roomId,
+        this.nodeId,
+        new Date(nowMs).toISOString(),
+        leaseUntil,
+      );
+      if (!stillOurs) {
+        this.#logger?.warn({ roomId }, 'webhook room lease lost; another dispatcher has it');
+        return;
+      }
+      if (!(await this.#deliver(event, target))) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * The room's next event to send; `empty` when there is none and the lease was given back, or
+   * undefined when an event was numbered meanwhile and is not visible yet (look again).
+   */
+  async #nextEvent(roomId: string): Promise<WebhookEventRow | 'empty' | undefined> {
+    const repository = new WebhookRepository(this.#store.db);
+    const head = await repository.headEvent(roomId);
+    if (head !== undefined) {
+      return head;
+    }
+    // Read the room's counter first, then look again: every event numbered up to it is
+    // committed, so if none is pending the room is empty up to there.
+    const queue = await repository.findQueue(roomId);
+    const again = await repository.headEvent(roomId);
+    if (again !== undefined) {
+      return again;
+    }
+    if (queue === undefined) {
+      return 'empty';
+    }
+    const released = await repository.releaseEmptyRoom(
+      roomId,
+      this.nodeId,
+      this.#nowIso(),
+      queue.last_sequence,
+    );
+    return released ? 'empty' : undefined;
+  }
+
+  /** One attempt at the event; true when the room may go on with its next event. */
+  async #deliver(event: WebhookEventRow, target: WebhookTarget): Promise<boolean> {
     const attempt = event.attempts + 1;
     const base = {
       id: event.id,
@@ -332,21 +406,21 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
       eventType: event.event_type,
       attempt,
     };
-    const repository = () => new WebhookRepository(this.#store.db);
-    const primary = event.webhook_event_url?.trim() ?? '';
+    const repository = new WebhookRepository(this.#store.db);
+    const primary = target.webhook_event_url?.trim() ?? '';
     if (primary === '') {
-      const error = 'the room no longer has a webhook_event_url';
-      await repository().markGaveUp(event.id, event.attempts, this.#nowIso(), error);
+      const error = 'the room has no webhook_event_url any more';
+      await repository.markGaveUp(event, event.attempts, this.#nowIso(), error);
       this.safeEmit('gaveUp', { ...base, error });
-      return;
+      return true;
     }
-    const timeoutMs = this.#timeoutMs(event);
+    const timeoutMs = this.#timeoutMs(target);
     const results: SendResult[] = [];
     let result = await this.#sender.send(primary, event.body, timeoutMs, this.#abort.signal);
     results.push(result);
     // Failover rule: the failover URL gets the same event right after the primary failed, within
     // the same attempt; the next attempt starts at the primary again.
-    const failover = event.webhook_event_failover_url.trim();
+    const failover = target.webhook_event_failover_url.trim();
     if (!result.ok && result.error.kind !== 'aborted' && failover !== '') {
       result = await this.#sender.send(failover, event.body, timeoutMs, this.#abort.signal);
       results.push(result);
@@ -354,7 +428,7 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
     const nowMs = this.#now();
     const now = new Date(nowMs).toISOString();
     if (result.ok) {
-      await repository().markDelivered(event.id, attempt, now, result.url);
+      await repository.markDelivered(event, attempt, now, result.url);
       this.safeEmit('delivered', {
         ...base,
         url: result.url,
@@ -362,34 +436,35 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
         failover: results.length > 1,
         latencyMs: nowMs - Date.parse(event.created_at),
       });
-      return;
+      return true;
     }
     if (results.some((r) => !r.ok && r.error.kind === 'aborted')) {
       // Stopping: not the receiver's fault, so no attempt is counted.
-      await repository().releaseLease(event.id, this.nodeId, now);
-      return;
+      await repository.releaseRoom(event.room_id, this.nodeId, now);
+      return false;
     }
     const error = results
       .map((r, i) => `${i === 0 ? 'primary' : 'failover'}: ${r.ok ? 'ok' : r.error.message}`)
       .join('; ');
     if (nowMs - Date.parse(event.created_at) >= this.#giveUpAfterMs) {
-      await repository().markGaveUp(event.id, attempt, now, error);
+      await repository.markGaveUp(event, attempt, now, error);
       this.#logger?.warn({ ...base, error }, 'webhook given up');
       this.safeEmit('gaveUp', { ...base, error });
-      return;
+      return true;
     }
     const retryAtMs = nowMs + Math.max(0, this.#backoff(attempt));
     const nextAttemptAt = new Date(retryAtMs).toISOString();
-    await repository().markFailed(event.id, attempt, now, error, nextAttemptAt);
+    await repository.markFailed(event, attempt, now, error, nextAttemptAt, this.nodeId);
     this.#logger?.info({ ...base, error, nextAttemptAt }, 'webhook attempt failed');
     this.#retryNoLaterThan(retryAtMs);
     this.safeEmit('failed', { ...base, error, nextAttemptAt });
+    return false;
   }
 
   /** Arms the timer for the earliest future retry this process knows about. */
   async #scheduleNextRetry(): Promise<void> {
     const earliest = await new WebhookRepository(this.#store.db)
-      .earliestPendingAttemptAfter(this.#nowIso())
+      .earliestRetryAfter(this.#nowIso())
       .catch(() => undefined);
     if (earliest !== undefined) {
       this.#retryNoLaterThan(Date.parse(earliest));
@@ -426,21 +501,27 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
     }
   }
 
-  #timeoutMs(event: DueWebhookEvent): number {
-    const secs = event.webhook_timeout_secs;
+  #timeoutMs(target: WebhookTarget): number {
+    const secs = target.webhook_timeout_secs;
     return secs === null || secs <= 0 ? this.#defaultTimeoutMs : secs * 1000;
   }
 
-  /** Longer than the attempt can take, so no other node takes the event while it is sent. */
-  #leaseMs(event: DueWebhookEvent): number {
-    const urls = hasUrl(event.webhook_event_failover_url) ? 2 : 1;
-    return urls * this.#timeoutMs(event) + this.#leaseMarginMs;
+  /** Longer than an attempt can take, so no other node takes the room while it is sending. */
+  #leaseMs(target: WebhookTarget): number {
+    const urls = hasUrl(target.webhook_event_failover_url) ? 2 : 1;
+    return urls * this.#timeoutMs(target) + this.#leaseMarginMs;
   }
 
   #nowIso(): string {
     return new Date(this.#now()).toISOString();
   }
 }
+
+const NO_TARGET: WebhookTarget = {
+  webhook_event_url: null,
+  webhook_event_failover_url: '',
+  webhook_timeout_secs: null,
+};
 
 function hasUrl(url: string | null): url is string {
   return url !== null && url.trim() !== '';

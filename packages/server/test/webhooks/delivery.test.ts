@@ -205,7 +205,7 @@ describe.each(DIALECTS)('room webhooks on %s', (dialect) => {
     await dispatcher.enqueue('video.room.session.started', payload);
     await store.rooms.update(room, { webhook_event_url: null });
     dispatcher.start();
-    await expect.poll(() => gaveUp).toEqual(['the room no longer has a webhook_event_url']);
+    await expect.poll(() => gaveUp).toEqual(['the room has no webhook_event_url any more']);
     const [row] = await eventRows(store, room);
     expect(row?.status).toBe('gave_up');
     expect(receiver.received).toEqual([]);

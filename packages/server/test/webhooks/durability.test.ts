@@ -115,7 +115,12 @@ describe.each(DIALECTS)('room webhooks across restarts on %s', (dialect) => {
     expect(performance.now() - started).toBeLessThan(2000);
     const [row] = await eventRows(store, room);
     // Not the receiver's fault: no attempt counted, lease given back for the next process.
-    expect(row).toMatchObject({ status: 'pending', attempts: 0, lease_until: NO_LEASE });
+    expect(row).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await new WebhookRepository(store.db).findQueue(room)).toMatchObject({
+      pending: 1,
+      lease_owner: null,
+      lease_until: NO_LEASE,
+    });
 
     receiver.answer = () => 200;
     const next = fastDispatcher(store, signingKey);
@@ -166,25 +171,24 @@ describe.each(DIALECTS)('several dispatchers on one %s database', (dialect) => {
     expect(deliveredBy.b).toBeGreaterThan(0);
   });
 
-  it('let exactly one of several racing claims take an event', async () => {
+  it('let exactly one of several racing claims take a room', async () => {
     const open = await database(dialect);
     const stores =
       dialect === 'postgres' ? await Promise.all(range(1, 4).map(() => open())) : [await open()];
     const store = stores[0] as Store;
-    const signingKey = WebhookSigningKey.ephemeral();
     const room = await insertRoom(store, { url: 'http://127.0.0.1:9/never' });
-    const dispatcher = fastDispatcher(store, signingKey);
+    const dispatcher = fastDispatcher(store, WebhookSigningKey.ephemeral());
     cleanups.push(() => dispatcher.close());
-    for (let round = 0; round < 5; round++) {
-      await enqueueStarted(dispatcher, room);
+    const repository = new WebhookRepository(store.db);
+    for (let round = 1; round <= 5; round++) {
+      const id = await enqueueStarted(dispatcher, room);
       const now = new Date().toISOString();
-      const [due] = await new WebhookRepository(store.db).listDue(now, 10);
-      expect(due?.sequence).toBe(round + 1);
+      expect((await repository.listDueRooms(now, 10)).map((r) => r.room_id)).toEqual([room]);
       const later = new Date(Date.now() + 60_000).toISOString();
       const claims = await Promise.all(
         range(0, 7).map((i) =>
-          new WebhookRepository((stores[i % stores.length] as Store).db).claim(
-            due ?? { id: '', attempts: 0 },
+          new WebhookRepository((stores[i % stores.length] as Store).db).claimRoom(
+            room,
             `node-${i}`,
             now,
             later,
@@ -192,9 +196,18 @@ describe.each(DIALECTS)('several dispatchers on one %s database', (dialect) => {
         ),
       );
       expect(claims.filter(Boolean)).toHaveLength(1);
-      // While leased, the room's later events are not due either.
-      expect(await new WebhookRepository(store.db).listDue(now, 10)).toEqual([]);
-      await new WebhookRepository(store.db).markDelivered(due?.id ?? '', 1, now, 'x');
+      // Leased: not due for anyone else.
+      expect(await repository.listDueRooms(now, 10)).toEqual([]);
+      const head = await repository.headEvent(room);
+      expect(head).toMatchObject({ id, sequence: round });
+      await repository.markDelivered(head ?? { id: '', room_id: room }, 1, now, 'x');
+      const owner = `node-${claims.indexOf(true)}`;
+      await repository.releaseRoom(room, owner, now);
+      expect(await repository.findQueue(room)).toMatchObject({
+        last_sequence: round,
+        pending: 0,
+        lease_owner: null,
+      });
     }
   });
 });

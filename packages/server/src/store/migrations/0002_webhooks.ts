@@ -1,6 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
-/** Room webhooks: the signing key, the per-room event counters and the delivery outbox. */
+/** Room webhooks: the signing key, per-room delivery state and the event outbox. */
 export const webhooks: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     // One row per key slot; the fixed slot id lets concurrent first starts agree on one key.
@@ -13,11 +13,23 @@ export const webhooks: Migration = {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
 
-    // The upsert on this row serialises enqueues per room, so sequence order is commit order.
+    // Per-room delivery state. A dispatcher leases a whole room and sends its events one by one,
+    // which keeps them in order and keeps other nodes from sending them too; the upsert that
+    // numbers a new event also locks this row, so sequence order is commit order.
     await db.schema
-      .createTable('webhook_room_sequences')
+      .createTable('webhook_room_queues')
       .addColumn('room_id', 'text', (c) => c.primaryKey().references('rooms.id'))
       .addColumn('last_sequence', 'integer', (c) => c.notNull())
+      .addColumn('pending', 'integer', (c) => c.notNull())
+      .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('webhook_room_queues_due')
+      .on('webhook_room_queues')
+      .columns(['next_attempt_at'])
       .execute();
 
     await db.schema
@@ -30,9 +42,6 @@ export const webhooks: Migration = {
       .addColumn('body', 'text', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())
       .addColumn('attempts', 'integer', (c) => c.notNull())
-      .addColumn('next_attempt_at', 'text', (c) => c.notNull())
-      .addColumn('lease_owner', 'text')
-      .addColumn('lease_until', 'text', (c) => c.notNull())
       .addColumn('last_attempt_at', 'text')
       .addColumn('last_error', 'text')
       .addColumn('delivered_at', 'text')
@@ -46,16 +55,16 @@ export const webhooks: Migration = {
       .columns(['room_id', 'sequence'])
       .unique()
       .execute();
-    // "Is there an earlier pending event of this room?" is asked for every candidate.
+    // Finds a room's next event to send: its pending event with the lowest sequence.
     await db.schema
       .createIndex('webhook_events_room_pending')
       .on('webhook_events')
       .columns(['room_id', 'status', 'sequence'])
       .execute();
     await db.schema
-      .createIndex('webhook_events_due')
+      .createIndex('webhook_events_finished')
       .on('webhook_events')
-      .columns(['status', 'next_attempt_at'])
+      .columns(['status', 'updated_at'])
       .execute();
   },
 };
