@@ -101,6 +101,15 @@ async function start(flags: StartFlags): Promise<void> {
   out(`    -H "Authorization: Bearer ${key ?? '<your API key>'}" \\`);
   out(`    -H "Content-Type: application/json" -d '{"unique_name":"hello"}'`);
   out(`API reference: ${url}/v2/openapi.json`);
+  if (server.gateway !== undefined) {
+    const base = server.tlsUrl?.replace(/^https:/, 'wss:') ?? url.replace(/^http/, 'ws');
+    out(`Browsers join at ${base}/<room id>/janus (the room gateway; see docs/gateway.md)`);
+    if (server.tlsUrl === undefined) {
+      out(
+        `  Browsers need WSS: set ${CONFIG_ENV.tlsCert} and ${CONFIG_ENV.tlsKey} for a TLS listener.`,
+      );
+    }
+  }
   out();
 }
 
