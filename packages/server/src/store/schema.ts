@@ -104,6 +104,140 @@ export interface WebhookEventTable {
   updated_at: string;
 }
 
+export interface TelephonyConnectorTable {
+  /** `cn_…` */
+  id: string;
+  /** Only `telnyx` for now. */
+  provider: string;
+  name: string | null;
+  /** `whk_…`: the secret part of the connector's webhook URL. */
+  webhook_key: string;
+  /** A room id or a room's unique_name, as the user gave it; resolved on every call. */
+  default_room_id: string | null;
+  default_rule_id: string | null;
+  region: string | null;
+  /** Base64 of the raw 32-byte Ed25519 key Telnyx signs webhooks with; null: no check. */
+  telnyx_public_key: string | null;
+  /** For hanging calls up through Telnyx's Call Control API. */
+  telnyx_api_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SipRoutingRuleTable {
+  id: string;
+  name: string;
+  /** `inbound` or `outbound`; never changes. */
+  type: string;
+  /** JSON array of E.164 numbers. */
+  numbers: string;
+  /** `static` or `dynamic`. */
+  room_type: string;
+  /** For dynamic rooms: `blank`, `participantNumber`, `sipNumber` or `random`. */
+  room_prefix: string | null;
+  /** For static rooms: a room id or unique_name. */
+  room_id: string | null;
+  room_pin: string | null;
+  agent_id: string | null;
+  /** JSON object. */
+  agent_metadata: string | null;
+  hide_phone_number: number;
+  /** JSON array of strings. */
+  tags: string;
+  /** JSON object of the settings Palaver keeps but does not act on yet (headers, recording, …). */
+  options: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SipRoutingRuleNumberTable {
+  /** An E.164 number claimed by one inbound rule. */
+  number: string;
+  rule_id: string;
+}
+
+export interface TelephonyCallTable {
+  id: string;
+  connector_id: string;
+  rule_id: string | null;
+  room_id: string | null;
+  session_id: string | null;
+  participant_id: string | null;
+  /** `inbound`. */
+  direction: string;
+  provider: string;
+  from_number: string;
+  to_number: string;
+  caller_name: string | null;
+  hide_phone_number: number;
+  agent_id: string | null;
+  /** JSON object. */
+  agent_metadata: string | null;
+  region: string | null;
+  /** SHA-256 (hex) of the single-use stream `ref`; null when no stream was offered. */
+  ref_hash: string | null;
+  ref_expires_at: string | null;
+  claimed_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  /** Last sign of life from the bridge; the reaper ends calls silent for too long. */
+  last_seen_at: string | null;
+  /** `incoming`, `answered`, `ended`, `missed` or `failed`. */
+  status: string;
+  hangup_reason: string | null;
+  duration_ms: number | null;
+  /** Telnyx's CallSid. */
+  provider_call_id: string | null;
+  provider_account_id: string | null;
+  provider_connection_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SipWebhookTable {
+  /** `wh_…` */
+  id: string;
+  url: string;
+  /** JSON array of event names. */
+  events: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CallWebhookDeliveryTable {
+  id: string;
+  /** The event id receivers de-duplicate on; shared by the deliveries of one event. */
+  event_id: string;
+  webhook_id: string;
+  call_id: string;
+  event_type: string;
+  /** Position of the event in its call's life (started 1, answered 2, ended 3). */
+  event_order: number;
+  /** The exact JSON body sent and signed on every attempt. */
+  body: string;
+  /** `pending`, `delivered` or `gave_up`. */
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_until: string;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TelephonySigningKeyTable {
+  /** The key slot; `call-webhooks` signs call webhooks. */
+  id: string;
+  algorithm: string;
+  /** PKCS#8 PEM. */
+  private_key: string;
+  /** SPKI PEM, as published at /v2/public/rsa-public-key. */
+  public_key: string;
+  created_at: string;
+}
+
 export interface Database {
   api_keys: ApiKeyTable;
   signing_keys: SigningKeyTable;
@@ -113,4 +247,11 @@ export interface Database {
   webhook_signing_keys: WebhookSigningKeyTable;
   webhook_room_queues: WebhookRoomQueueTable;
   webhook_events: WebhookEventTable;
+  telephony_connectors: TelephonyConnectorTable;
+  sip_routing_rules: SipRoutingRuleTable;
+  sip_routing_rule_numbers: SipRoutingRuleNumberTable;
+  telephony_calls: TelephonyCallTable;
+  sip_webhooks: SipWebhookTable;
+  call_webhook_deliveries: CallWebhookDeliveryTable;
+  telephony_signing_keys: TelephonySigningKeyTable;
 }
