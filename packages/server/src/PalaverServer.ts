@@ -14,6 +14,7 @@ import { JanusNode } from './janus/JanusNode.js';
 import { RoomPresence } from './rooms/RoomPresence.js';
 import { RoomService } from './rooms/RoomService.js';
 import { Store } from './store/Store.js';
+import { Telephony } from './telephony/Telephony.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
 import { SigningKeySet } from './tokens/SigningKeySet.js';
 import { TokenVerifier } from './tokens/TokenVerifier.js';
@@ -47,6 +48,8 @@ export class PalaverServer {
   readonly gateway: RoomGateway | undefined;
   /** The key created on this start because none existed; shown once. */
   readonly firstApiKey: CreatedApiKey | undefined;
+  /** Connectors, routing rules, calls and call webhooks. */
+  readonly telephony: Telephony;
   readonly #app: FastifyInstance;
   #url: string | undefined;
   #tls: HttpsServer | undefined;
@@ -65,6 +68,7 @@ export class PalaverServer {
       media: JanusNode | undefined;
       gateway: RoomGateway | undefined;
       firstApiKey: CreatedApiKey | undefined;
+      telephony: Telephony;
     },
   ) {
     this.config = options.config;
@@ -78,6 +82,7 @@ export class PalaverServer {
     this.media = parts.media;
     this.gateway = parts.gateway;
     this.firstApiKey = parts.firstApiKey;
+    this.telephony = parts.telephony;
   }
 
   /** Opens the store (applying migrations), prepares keys and builds the API; does not listen. */
@@ -91,6 +96,7 @@ export class PalaverServer {
     let media: JanusNode | undefined;
     let gateway: RoomGateway | undefined;
     let presence: RoomPresence | undefined;
+    let telephony: Telephony | undefined;
     try {
       const apiKeys = new ApiKeyService(store);
       if (config.apiKey !== undefined) {
@@ -141,6 +147,15 @@ export class PalaverServer {
           logger.error({ err: error, roomId }, 'could not end the session of a deleted room');
         });
       });
+      telephony = await Telephony.create({
+        store,
+        rooms,
+        logger,
+        publicUrl: config.publicUrl,
+        regions: config.regions,
+        regionCountryCodes: config.regionCountryCodes,
+        claimTtlSecs: config.callClaimTtlSecs,
+      });
       const app = await createApp({
         logger,
         store,
@@ -148,6 +163,7 @@ export class PalaverServer {
         rooms,
         signingKeys,
         metrics: new HttpMetrics(),
+        telephony,
       });
       return new PalaverServer(options, {
         store,
@@ -159,8 +175,10 @@ export class PalaverServer {
         media,
         gateway,
         firstApiKey,
+        telephony,
       });
     } catch (error) {
+      await telephony?.close();
       await gateway?.close();
       await presence?.close();
       await media?.close();
@@ -193,6 +211,8 @@ export class PalaverServer {
     const address = this.#app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : this.config.port;
     this.#url = this.config.publicUrl ?? listenerUrl(this.config.host, port);
+    this.telephony.setPublicUrl(this.#url);
+    this.telephony.start();
     if (this.config.tlsCert !== undefined && this.config.tlsKey !== undefined) {
       this.#tlsUrl = await this.#listenTls(this.config.tlsCert, this.config.tlsKey);
     }
@@ -232,6 +252,7 @@ export class PalaverServer {
         await this.presence.close();
         await this.#closeTls();
         await this.#app.close();
+        await this.telephony.close();
         await this.media?.close();
       } finally {
         await this.store.close();

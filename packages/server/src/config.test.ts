@@ -24,6 +24,9 @@ describe('loadConfig()', () => {
       tlsKey: undefined,
       tlsPort: 8443,
       sessionGraceMs: 10_000,
+      regions: {},
+      regionCountryCodes: { '1': 'us002', '91': 'in002' },
+      callClaimTtlSecs: 90,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -77,6 +80,10 @@ describe('loadConfig()', () => {
     [{ PALAVER_TLS_KEY: '/etc/palaver/key.pem' }, /PALAVER_TLS_CERT/],
     [{ PALAVER_TLS_PORT: '-1' }, /PALAVER_TLS_PORT/],
     [{ PALAVER_SESSION_GRACE_SECS: 'soon' }, /PALAVER_SESSION_GRACE_SECS/],
+    [{ PALAVER_REGIONS: 'us002=https://us.example' }, /PALAVER_REGIONS/],
+    [{ PALAVER_REGIONS: 'us002' }, /PALAVER_REGIONS/],
+    [{ PALAVER_REGION_COUNTRY_CODES: 'one=us002' }, /PALAVER_REGION_COUNTRY_CODES/],
+    [{ PALAVER_CALL_CLAIM_TTL_SECS: '0' }, /PALAVER_CALL_CLAIM_TTL_SECS/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -97,6 +104,19 @@ describe('loadConfig()', () => {
       tlsKey: '/etc/palaver/key.pem',
       tlsPort: 9443,
       sessionGraceMs: 250,
+    });
+  });
+
+  it('reads telephony regions, the country-code table and the claim lifetime', () => {
+    const config = loadConfig({
+      PALAVER_REGIONS: 'us002=wss://us.example/ingest/, in002=ws://10.0.0.2:8080',
+      PALAVER_REGION_COUNTRY_CODES: '1=us002,91=in002,44=eu001',
+      PALAVER_CALL_CLAIM_TTL_SECS: '1.5',
+    });
+    expect(config).toMatchObject({
+      regions: { us002: 'wss://us.example/ingest', in002: 'ws://10.0.0.2:8080' },
+      regionCountryCodes: { '1': 'us002', '91': 'in002', '44': 'eu001' },
+      callClaimTtlSecs: 1.5,
     });
   });
 

@@ -45,6 +45,12 @@ export interface Config {
    * so that a reload continues it. Default: 10 000 ms.
    */
   readonly sessionGraceMs: number;
+  /** Telephony ingest regions: name → base URL of its stream WebSocket (`wss://…`). */
+  readonly regions: Readonly<Record<string, string>>;
+  /** Calling code → region, for calls whose connector pins none. Default: 1=us002, 91=in002. */
+  readonly regionCountryCodes: Readonly<Record<string, string>>;
+  /** How long Telnyx has to open a call's stream after the TeXML answer. Default: 90. */
+  readonly callClaimTtlSecs: number;
 }
 
 /** Values given on the command line; they take precedence over the environment. */
@@ -71,6 +77,9 @@ export const CONFIG_ENV = {
   tlsKey: 'PALAVER_TLS_KEY',
   tlsPort: 'PALAVER_TLS_PORT',
   sessionGraceMs: 'PALAVER_SESSION_GRACE_SECS',
+  regions: 'PALAVER_REGIONS',
+  regionCountryCodes: 'PALAVER_REGION_COUNTRY_CODES',
+  callClaimTtlSecs: 'PALAVER_CALL_CLAIM_TTL_SECS',
 } as const satisfies Record<keyof Config, string>;
 
 /** A setting has a value Palaver cannot use. */
@@ -161,7 +170,53 @@ export function loadConfig(
     tlsKey: tlsKey === undefined ? undefined : resolve(cwd, tlsKey),
     tlsPort,
     sessionGraceMs: parseSeconds('sessionGraceMs', raw('sessionGraceMs'), 10),
+    ...parseTelephony(raw),
   });
+}
+
+function parseTelephony(
+  raw: (key: keyof Config) => string | undefined,
+): Pick<Config, 'regions' | 'regionCountryCodes' | 'callClaimTtlSecs'> {
+  const regions = parsePairs('regions', raw('regions'), /^[A-Za-z0-9_-]+$/, (url) => {
+    if (!/^wss?:\/\/[^/]/.test(url)) {
+      throw new ConfigError('regions', `"${url}" is not a ws:// or wss:// URL`);
+    }
+    return url.replace(/\/+$/, '');
+  });
+  const regionCountryCodes = parsePairs(
+    'regionCountryCodes',
+    raw('regionCountryCodes') ?? '1=us002,91=in002',
+    /^\d{1,6}$/,
+    (region) => region,
+  );
+  const ttl = Number(raw('callClaimTtlSecs') ?? 90);
+  if (!Number.isFinite(ttl) || ttl < 0.1 || ttl > 3600) {
+    throw new ConfigError('callClaimTtlSecs', 'must be a number of seconds (0.1-3600)');
+  }
+  return { regions, regionCountryCodes, callClaimTtlSecs: ttl };
+}
+
+/** `name=value,name=value` with names matching `nameFormat`. */
+function parsePairs(
+  setting: keyof Config,
+  value: string | undefined,
+  nameFormat: RegExp,
+  check: (value: string) => string,
+): Readonly<Record<string, string>> {
+  const pairs: Record<string, string> = {};
+  for (const item of (value ?? '').split(',')) {
+    if (item.trim() === '') {
+      continue;
+    }
+    const at = item.indexOf('=');
+    const name = item.slice(0, at).trim();
+    const target = item.slice(at + 1).trim();
+    if (at < 0 || !nameFormat.test(name) || target === '') {
+      throw new ConfigError(setting, `"${item.trim()}" is not a name=value pair`);
+    }
+    pairs[name] = check(target);
+  }
+  return Object.freeze(pairs);
 }
 
 function parsePort(

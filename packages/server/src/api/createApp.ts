@@ -18,14 +18,17 @@ import type { ApiKeyService, ApiPrincipal } from '../auth/ApiKeyService.js';
 import { PalaverError } from '../errors.js';
 import type { RoomService } from '../rooms/RoomService.js';
 import type { Store } from '../store/Store.js';
+import type { Telephony } from '../telephony/Telephony.js';
 import type { SigningKeySet } from '../tokens/SigningKeySet.js';
 import type { ApiErrorResponse } from './ApiErrors.js';
 import { errorResponse, palaverErrorResponse, validationErrorResponse } from './ApiErrors.js';
 import type { HttpMetrics } from './HttpMetrics.js';
+import { redactWebhookKey } from './routes/hooks.js';
 import { participantRoutes } from './routes/participants.js';
 import { roomRoutes } from './routes/rooms.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
+import { telephonyRoutes } from './routes/telephony.js';
 
 export interface AppDependencies {
   logger: Logger;
@@ -36,6 +39,8 @@ export interface AppDependencies {
   metrics: HttpMetrics;
   /** Largest request body accepted, in bytes. Default: 1 MiB. */
   bodyLimit?: number;
+  /** Connectors, routing rules, calls and call webhooks. */
+  telephony: Telephony;
 }
 
 declare module 'fastify' {
@@ -167,7 +172,8 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     // One line per request: answers with errors at info (or error for 5xx), the rest at debug.
     const line = {
       method: request.method,
-      url: request.url,
+      // Connector webhook URLs carry their secret key.
+      url: redactWebhookKey(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       ...(reply.answeredError !== undefined && { error: reply.answeredError.body.errors[0] }),
@@ -201,6 +207,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
     async (v2) => {
       await v2.register(roomRoutes, { deps });
       await v2.register(sessionRoutes, { deps });
+      await v2.register(telephonyRoutes, { deps });
       await v2.register(participantRoutes, { deps });
       let openapi: unknown;
       v2.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => {
