@@ -304,7 +304,7 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
         const leaseUntil = new Date(nowMs + this.#leaseMs(room)).toISOString();
         if (await repository.claimRoom(room.room_id, this.nodeId, now, leaseUntil)) {
           started++;
-          this.#track(this.#drainRoom(room.room_id));
+          this.#track(this.#serveRoom(room.room_id));
         }
       }
       if (started === 0 || due.length < free) {
@@ -324,6 +324,19 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
         this.wake();
       });
     this.#inFlight.add(tracked);
+  }
+
+  async #serveRoom(roomId: string): Promise<void> {
+    try {
+      await this.#drainRoom(roomId);
+    } catch (error) {
+      // Hand the room back at once rather than when the lease runs out; if even that fails, the
+      // lease expiring does it.
+      await new WebhookRepository(this.#store.db)
+        .releaseRoom(roomId, this.nodeId, this.#nowIso())
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -49,14 +49,16 @@ export class WebhookSender {
     // Signed per attempt: receivers reject timestamps older than five minutes, and retries go on
     // for much longer than that.
     const timestamp = Math.floor(this.#now() / 1000);
+    const { target, authorization } = splitCredentials(url);
     try {
-      const response = await this.#fetch(url, {
+      const response = await this.#fetch(target, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'user-agent': WEBHOOK_USER_AGENT,
           [TIMESTAMP_HEADER]: String(timestamp),
           [SIGNATURE_HEADER]: this.#signingKey.sign(timestamp, body),
+          ...(authorization !== undefined && { authorization }),
         },
         body,
         // A redirect would turn the POST into a GET elsewhere; a 3xx counts as a failure instead.
@@ -91,13 +93,35 @@ export class WebhookSender {
           cause: error,
         });
       } else {
-        failure = new WebhookDeliveryError('network', shown, networkDetail(error), {
-          cause: error,
-        });
+        const detail = networkDetail(error).split(url).join(shown);
+        failure = new WebhookDeliveryError('network', shown, detail, { cause: error });
       }
       return { ok: false, url, ms: elapsed(), error: failure };
     }
   }
+}
+
+/**
+ * fetch refuses URLs with credentials; `https://user:pass@host/…` is sent as basic auth instead,
+ * which is what such a URL asks for.
+ */
+function splitCredentials(url: string): { target: string; authorization?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { target: url };
+  }
+  if (parsed.username === '' && parsed.password === '') {
+    return { target: url };
+  }
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    target: parsed.href,
+    authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`,
+  };
 }
 
 /** The URL without credentials or query, which may hold secrets, for logs and `last_error`. */
