@@ -21,7 +21,7 @@ export interface RoomGatewayOptions {
   tokens: { verify(token: string, expected: TokenExpectation): Promise<ClientGrant> };
   /** Live (not deleted) rooms by id. */
   rooms: { find(roomId: string): Promise<{ maxParticipants: number } | undefined> };
-  presence: RoomPresence;
+  presence: Pick<RoomPresence, 'join' | 'leave'>;
   media: {
     /** Janus's loopback WebSocket. */
     url: string;
