@@ -18,6 +18,9 @@ import { Telephony } from './telephony/Telephony.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
 import { SigningKeySet } from './tokens/SigningKeySet.js';
 import { TokenVerifier } from './tokens/TokenVerifier.js';
+import { PresenceWebhooks } from './webhooks/PresenceWebhooks.js';
+import { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
+import { WebhookSigningKey } from './webhooks/WebhookSigningKey.js';
 
 export interface PalaverServerOptions {
   config: Config;
@@ -50,6 +53,9 @@ export class PalaverServer {
   readonly firstApiKey: CreatedApiKey | undefined;
   /** Connectors, routing rules, calls and call webhooks. */
   readonly telephony: Telephony;
+  /** Room webhooks: signed, ordered, durable delivery. */
+  readonly webhooks: WebhookDispatcher;
+  readonly #presenceWebhooks: PresenceWebhooks;
   readonly #app: FastifyInstance;
   #url: string | undefined;
   #tls: HttpsServer | undefined;
@@ -69,6 +75,8 @@ export class PalaverServer {
       gateway: RoomGateway | undefined;
       firstApiKey: CreatedApiKey | undefined;
       telephony: Telephony;
+      webhooks: WebhookDispatcher;
+      presenceWebhooks: PresenceWebhooks;
     },
   ) {
     this.config = options.config;
@@ -83,6 +91,8 @@ export class PalaverServer {
     this.gateway = parts.gateway;
     this.firstApiKey = parts.firstApiKey;
     this.telephony = parts.telephony;
+    this.webhooks = parts.webhooks;
+    this.#presenceWebhooks = parts.presenceWebhooks;
   }
 
   /** Opens the store (applying migrations), prepares keys and builds the API; does not listen. */
@@ -97,6 +107,8 @@ export class PalaverServer {
     let gateway: RoomGateway | undefined;
     let presence: RoomPresence | undefined;
     let telephony: Telephony | undefined;
+    let webhooks: WebhookDispatcher | undefined;
+    let presenceWebhooks: PresenceWebhooks | undefined;
     try {
       const apiKeys = new ApiKeyService(store);
       if (config.apiKey !== undefined) {
@@ -115,6 +127,13 @@ export class PalaverServer {
           logger.error({ err: error, event }, 'presence event listener failed'),
         onError: (error, context) => logger.error({ err: error, ...context }, 'presence failed'),
       });
+      const webhookSigningKey = await WebhookSigningKey.load(store);
+      webhooks = new WebhookDispatcher({
+        store,
+        signingKey: webhookSigningKey,
+        logger: logger.child({ component: 'webhooks' }),
+      });
+      presenceWebhooks = new PresenceWebhooks(presence, webhooks, logger);
       // Whatever the store says is open, nobody is connected to a server that just started.
       const recovered = await presence.recover();
       if (recovered.sessionsEnded > 0) {
@@ -164,6 +183,7 @@ export class PalaverServer {
         signingKeys,
         metrics: new HttpMetrics(),
         telephony,
+        webhookSigningKey,
       });
       return new PalaverServer(options, {
         store,
@@ -176,11 +196,15 @@ export class PalaverServer {
         gateway,
         firstApiKey,
         telephony,
+        webhooks,
+        presenceWebhooks,
       });
     } catch (error) {
       await telephony?.close();
       await gateway?.close();
       await presence?.close();
+      await presenceWebhooks?.close();
+      await webhooks?.close();
       await media?.close();
       await store.close();
       throw error;
@@ -213,6 +237,7 @@ export class PalaverServer {
     this.#url = this.config.publicUrl ?? listenerUrl(this.config.host, port);
     this.telephony.setPublicUrl(this.#url);
     this.telephony.start();
+    this.webhooks.start();
     if (this.config.tlsCert !== undefined && this.config.tlsKey !== undefined) {
       this.#tlsUrl = await this.#listenTls(this.config.tlsCert, this.config.tlsKey);
     }
@@ -250,9 +275,11 @@ export class PalaverServer {
       try {
         await this.gateway?.close();
         await this.presence.close();
+        await this.#presenceWebhooks.close();
         await this.#closeTls();
         await this.#app.close();
         await this.telephony.close();
+        await this.webhooks.close();
         await this.media?.close();
       } finally {
         await this.store.close();

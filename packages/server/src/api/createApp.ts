@@ -18,6 +18,7 @@ import type { ApiKeyService, ApiPrincipal } from '../auth/ApiKeyService.js';
 import { PalaverError } from '../errors.js';
 import type { RoomService } from '../rooms/RoomService.js';
 import type { Store } from '../store/Store.js';
+import type { WebhookSigningKey } from '../webhooks/WebhookSigningKey.js';
 import type { Telephony } from '../telephony/Telephony.js';
 import type { SigningKeySet } from '../tokens/SigningKeySet.js';
 import type { ApiErrorResponse } from './ApiErrors.js';
@@ -28,6 +29,7 @@ import { participantRoutes } from './routes/participants.js';
 import { roomRoutes } from './routes/rooms.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { telephonyRoutes } from './routes/telephony.js';
 
 export interface AppDependencies {
@@ -41,6 +43,8 @@ export interface AppDependencies {
   bodyLimit?: number;
   /** Connectors, routing rules, calls and call webhooks. */
   telephony: Telephony;
+  /** The key room webhooks are signed with; its public half is served to receivers. */
+  webhookSigningKey: WebhookSigningKey;
 }
 
 declare module 'fastify' {
@@ -209,6 +213,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       await v2.register(sessionRoutes, { deps });
       await v2.register(telephonyRoutes, { deps });
       await v2.register(participantRoutes, { deps });
+      await v2.register(webhookRoutes, { deps });
       let openapi: unknown;
       v2.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => {
         openapi ??= withDeepObjectQueries(app.swagger());

@@ -49,7 +49,7 @@ export async function openTestStore(
 /** Starts a real server on a free loopback port with a known API key; `media` starts Janus too. */
 export async function startTestServer(
   dialect: Dialect,
-  options: { media?: boolean } = {},
+  options: { media?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const db = await freshDatabase(dialect);
   const apiKey = `test_${randomBytes(16).toString('hex')}`;
@@ -59,6 +59,7 @@ export async function startTestServer(
     PALAVER_DATA_DIR: db.dataDir,
     PALAVER_API_KEY: apiKey,
     ...(db.databaseUrl !== undefined && { PALAVER_DATABASE_URL: db.databaseUrl }),
+    ...options.env,
   });
   const server = await PalaverServer.create({
     config,
