@@ -154,7 +154,7 @@ export class PalaverServer {
         supervisor.on('restarted', () => roomGateway.mediaRestarted());
         rooms.on('roomDeleted', (roomId) => {
           // Clients first (they see session_terminated), then the rooms in Janus.
-          roomGateway.closeRoom(roomId, 'room deleted');
+          roomGateway.roomDeleted(roomId);
           engine.destroyRoom(roomId).catch((error: unknown) => {
             logger.error({ err: error, roomId }, 'could not remove a deleted room from janus');
           });

@@ -58,6 +58,7 @@ export interface RoomGatewayEvents {
   refused: [RefusalEvent];
 }
 
+const DELETED_ROOMS_REMEMBERED = 10_000;
 const PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/janus\/?$/i;
 
 /**
@@ -79,6 +80,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   readonly #rooms = new Map<string, GatewayRoom<GatewayConnection>>();
   readonly #connections = new Set<GatewayConnection>();
   readonly #servers = new Set<HttpServer | HttpsServer>();
+  readonly #deleted = new Set<string>();
   readonly #graceMs: number;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.#upgrade(request, socket, head);
@@ -121,21 +123,37 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   }
 
   /**
-   * Ends every connection to a room (it was deleted, or its session was ended): the SDK
-   * reports `session_terminated`. New connections are still checked against the store.
+   * Ends every connection to a room with `code` (default 4000, which the SDK reports as
+   * `session_terminated`), e.g. when its session is ended. Clients may connect again.
    */
   closeRoom(roomId: string, reason: string, code: CloseCode = Close.SessionTerminated): void {
     const room = this.#rooms.get(roomId);
     if (room === undefined) {
       return;
     }
-    room.markDeleted();
-    this.#rooms.delete(roomId);
-    clearTimeout(room.teardownTimer);
     for (const connection of [...room.connections]) {
       connection.close(code, reason);
     }
     this.#logger.info({ roomId, reason }, 'gateway closed the connections of a room');
+  }
+
+  /** The room was deleted: its connections end (4000) and no new one is accepted. */
+  roomDeleted(roomId: string): void {
+    // Remembered so that a connection whose room lookup raced with the deletion is refused.
+    this.#deleted.add(roomId);
+    if (this.#deleted.size > DELETED_ROOMS_REMEMBERED) {
+      const oldest = this.#deleted.values().next();
+      if (oldest.done !== true) {
+        this.#deleted.delete(oldest.value);
+      }
+    }
+    const room = this.#rooms.get(roomId);
+    room?.markDeleted();
+    this.closeRoom(roomId, 'room deleted');
+    if (room !== undefined) {
+      clearTimeout(room.teardownTimer);
+      this.#rooms.delete(roomId);
+    }
   }
 
   /** Janus restarted: its rooms must be ensured again before the next connection uses them. */
@@ -174,7 +192,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     connection: GatewayConnection,
   ): Promise<GatewayRoom<GatewayConnection>> {
     const stored = await this.#options.rooms.find(roomId);
-    if (stored === undefined) {
+    if (stored === undefined || this.#deleted.has(roomId)) {
       throw GatewayRefusal.unauthorized('the room does not exist or was deleted');
     }
     if (this.#closing !== undefined || connection.closed) {
