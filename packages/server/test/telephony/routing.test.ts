@@ -12,8 +12,9 @@ describe.each(DIALECTS)('call routing on %s', (dialect) => {
   const rooms: Record<string, string> = {};
 
   async function room(name: string): Promise<string> {
-    rooms[name] = (await t.api('POST', '/v2/rooms', { unique_name: name })).body.data.id;
-    return rooms[name];
+    const id: string = (await t.api('POST', '/v2/rooms', { unique_name: name })).body.data.id;
+    rooms[name] = id;
+    return id;
   }
 
   async function connector(settings: Record<string, unknown>): Promise<string> {

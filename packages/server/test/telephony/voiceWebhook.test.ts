@@ -77,6 +77,7 @@ describe.each(DIALECTS)('the TeXML voice webhook on %s', (dialect) => {
         {
           accountSid: 'acct',
           callSid: 'v3:get-call',
+          callSessionId: 'session',
           from: '+442071838750',
           to: '+13125550199',
           connectionId: 'conn',
@@ -204,6 +205,7 @@ describe.each(DIALECTS)('Telnyx webhook signatures on %s', (dialect) => {
     {
       accountSid: 'acct',
       callSid: 'v3:signed',
+      callSessionId: 'session',
       from: '+13125550100',
       to: '+13125550199',
       connectionId: 'conn',
