@@ -438,6 +438,10 @@ export class GatewayConnection {
       case 'timeout':
         if (typeof frame.session_id === 'number') {
           this.#sessionGone(frame.session_id);
+          if (this.#sessions.size === 0) {
+            // The SDK ignores this frame but understands the close code.
+            queueMicrotask(() => this.close(CloseCode.TimedOut, 'janus session timed out'));
+          }
         }
         break;
     }

@@ -21,6 +21,8 @@ export const CloseCode = {
   InternalError: 1011,
   /** Janus restarted: the media session is gone, joining again works. */
   ServiceRestart: 1012,
+  /** The SDK reports `timed_out`: Janus ended the session for lack of keepalives. */
+  TimedOut: 3999,
   /** The SDK reports `session_terminated`: the room was deleted or the participant removed. */
   SessionTerminated: 4000,
   /** The token stopped being valid (expired, tampered with, not for this room, room gone). */

@@ -250,6 +250,9 @@ describe('the gateway in front of a scripted Janus', () => {
       status_code: 403,
       error_message: 'muted by a moderator: cannot unmute',
     });
-    wire.close();
+
+    // Janus drops a session that went quiet: the SDK learns it from the close code (timed_out).
+    janusSocket!.send(JSON.stringify({ janus: 'timeout', session_id: 111 }));
+    expect(await wire.closed).toEqual({ code: 3999, reason: 'janus session timed out' });
   });
 });
