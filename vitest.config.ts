@@ -33,13 +33,14 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Real Chromium against a real Palaver and Janus: one file at a time on small machines.
+          // Real Chromium against a real Palaver and Janus: one file at a time on small machines
+          // (a single fork is the per-project form of fileParallelism: false).
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           testTimeout: 90_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
           pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
