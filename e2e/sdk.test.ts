@@ -160,7 +160,9 @@ describe('the official @telnyx/video SDK in Chromium against Palaver', () => {
     const timing = (v: ClientView) => {
       const remote = Object.values(v.videos)[0]!;
       return {
+        initializeMs: v.timings.initializeMs,
         connectMs: v.timings.connectMs,
+        connectToFirstRemoteFrameMs: (remote.firstFrameAt ?? NaN) - v.timings.connectStartedAt!,
         publishMs: v.timings.publishMs,
         subscriptionToFirstFrameMs: (remote.firstFrameAt ?? NaN) - remote.subscribedAt,
         remoteFramesSoFar: remote.frames,

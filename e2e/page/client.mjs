@@ -59,6 +59,7 @@ client.connect = async ({ roomId, token, context }) => {
   client.videos = {};
   subscribing.clear();
   const started = now();
+  client.timings.connectStartedAt = started;
   const room = await initialize({ roomId, clientToken: token, context, enableMessages: true });
   client.room = room;
   for (const name of EVENTS) {
