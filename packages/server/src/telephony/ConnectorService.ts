@@ -15,6 +15,9 @@ import { CONNECTOR_PROVIDERS } from './types.js';
 /** The path under the public URL where a connector's voice webhook lives. */
 export const CONNECTOR_HOOK_PATH = '/v2/hooks/telnyx/';
 
+/** The form of every webhook key Palaver issues; anything else is not looked up. */
+const WEBHOOK_KEY = /^whk_[A-Za-z0-9]{16,64}$/;
+
 export interface ConnectorServiceOptions {
   store: Store;
   regions: RegionTable;
@@ -114,6 +117,9 @@ export class ConnectorService {
 
   /** The connector a voice webhook's key belongs to, if any. */
   async findByWebhookKey(key: string): Promise<ConnectorWithSecrets | undefined> {
+    if (!WEBHOOK_KEY.test(key)) {
+      return undefined;
+    }
     const row = await this.#repository().findByWebhookKey(key);
     return row === undefined
       ? undefined

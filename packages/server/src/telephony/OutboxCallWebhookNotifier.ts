@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { InvalidStateError } from '../errors.js';
 import { SafeEventEmitter } from '../SafeEventEmitter.js';
 import type { DueCallWebhook } from '../store/CallWebhookOutboxRepository.js';
 import { CallWebhookOutboxRepository } from '../store/CallWebhookOutboxRepository.js';
@@ -109,10 +108,8 @@ export class OutboxCallWebhookNotifier
     this.#now = options.now ?? Date.now;
   }
 
+  /** Writes the event's deliveries; after `close()` they wait for the next start. */
   async enqueue(event: CallWebhookEvent, options: NotifyOptions = {}): Promise<void> {
-    if (this.#closed) {
-      throw new InvalidStateError('call webhook notifier closed');
-    }
     const db = options.db ?? this.#store.db;
     const subscriptions = (await new SipWebhookRepository(db).all(db)).filter((w) =>
       (w.events as string[]).includes(event.type),

@@ -104,6 +104,7 @@ describe.each(DIALECTS)('the TeXML voice webhook on %s', (dialect) => {
     for (const path of [
       '/v2/hooks/telnyx/whk_unknownunknownunknownunknown12',
       '/v2/hooks/telnyx/x',
+      `/v2/hooks/telnyx/whk_${'a'.repeat(90)}`,
     ]) {
       const res = await postVoiceWebhook(`${t.url}${path}`, voiceFields('+1312', '+1313'));
       expect(res.status).toBe(404);

@@ -32,7 +32,7 @@ export function redactWebhookKey(url: string): string {
   return url.replace(/(\/hooks\/[a-z]+\/whk_)[A-Za-z0-9]+/g, '$1…');
 }
 
-const HookParams = Type.Object({ key: Type.String({ maxLength: 128 }) });
+const HookParams = Type.Object({ key: Type.String({ description: '`whk_…`' }) });
 
 /**
  * The connector webhook Telnyx's TeXML application calls: `POST` (form-encoded) or `GET` (query)
