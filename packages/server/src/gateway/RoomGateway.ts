@@ -203,7 +203,11 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
       room = new GatewayRoom<GatewayConnection>(roomId, stored.maxParticipants);
       this.#rooms.set(roomId, room);
     }
-    room.maxParticipants = stored.maxParticipants;
+    if (room.maxParticipants !== stored.maxParticipants) {
+      // max_participants changed while the room was live: the engine resizes the VideoRoom.
+      room.maxParticipants = stored.maxParticipants;
+      room.resetReady();
+    }
     clearTimeout(room.teardownTimer);
     room.teardownTimer = undefined;
     room.connections.add(connection);

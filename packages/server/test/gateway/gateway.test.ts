@@ -392,7 +392,11 @@ describe('the room gateway', () => {
     // The slot is free again.
     const fourth = await connect(roomId);
     expect((await register(fourth, roomId)).reply.plugindata.data.audiobridge).toBe('joined');
-    for (const wire of [second, third, fourth]) {
+    // A room made bigger while live takes more participants at once.
+    expect((await api('PATCH', `/v2/rooms/${roomId}`, { max_participants: 3 })).status).toBe(200);
+    const fifth = await connect(roomId);
+    expect((await register(fifth, roomId)).reply.plugindata.data.audiobridge).toBe('joined');
+    for (const wire of [second, third, fourth, fifth]) {
       wire.close();
     }
   });
