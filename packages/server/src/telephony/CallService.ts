@@ -164,17 +164,16 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       );
     }
     const fields = request.fields;
-    const from = requiredField(fields, 'From');
-    const to = requiredField(fields, 'To');
     const callSid = optionalField(fields, 'CallSid');
     const callStatus = optionalField(fields, 'CallStatus');
-
     if (
       (callStatus !== null && TERMINAL_CALL_STATUSES.has(callStatus)) ||
       optionalField(fields, 'CallbackSource') !== null
     ) {
       return this.#statusCallback(connector.id, callSid, callStatus, fields);
     }
+    const from = requiredField(fields, 'From');
+    const to = requiredField(fields, 'To');
 
     const decision = await this.#router.route(connector, {
       from,

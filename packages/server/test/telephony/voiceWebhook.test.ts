@@ -195,6 +195,10 @@ describe.each(DIALECTS)('the TeXML voice webhook on %s', (dialect) => {
     const listed = await t.api('GET', `/v2/sip/call?search=%2B13125550100&status=missed`);
     const call = listed.body.data.find((c: any) => c.telnyx.callSid === fields.CallSid);
     expect(call).toMatchObject({ status: 'missed', hangupReason: 'originator_cancel' });
+    // A status callback needs no From or To, and one for an unknown call changes nothing.
+    const bare = await postVoiceWebhook(url, { CallSid: 'v3:unknown', CallStatus: 'completed' });
+    expect(bare.status).toBe(200);
+    expect(bare.body).toContain('<Response />');
   });
 });
 
