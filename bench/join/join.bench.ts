@@ -64,7 +64,7 @@ async function trial(
 ): Promise<{ connectMs: number; firstFrameMs: number }> {
   const call = (page: BrowserPage, method: string, arg?: unknown) =>
     page.page.evaluate(
-      ([m, a]) => (window as unknown as Record<string, any>).client[m as string](a),
+      ([m, a]) => (globalThis as unknown as Record<string, any>).client[m as string](a),
       [method, arg] as const,
     );
   await call(publisher, 'connect', { roomId, token: await token(), context: 'publisher' });
