@@ -43,6 +43,8 @@ export default tseslint.config(
       'packages/server/src/rooms/**',
       'packages/server/src/store/**',
       'packages/server/src/tokens/**',
+      'packages/server/src/telephony/*.ts',
+      'packages/server/src/webhooks/**',
     ],
     rules: {
       'no-restricted-imports': [
