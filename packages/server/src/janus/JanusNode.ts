@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { freeLoopbackPort } from '../net/freeLoopbackPort.js';
 import type { JanusNatOptions } from './JanusConfig.js';
 import { JanusRoomEngine } from './JanusRoomEngine.js';
 import { JanusSupervisor } from './JanusSupervisor.js';
@@ -117,21 +117,4 @@ function hostAndPort(value: string): { server: string; port?: number } {
   return match?.[1] !== undefined
     ? { server: match[1], port: Number(match[2]) }
     : { server: value };
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') {
-          resolve(address.port);
-        } else {
-          reject(new Error('no free port'));
-        }
-      });
-    });
-  });
 }

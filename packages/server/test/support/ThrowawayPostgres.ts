@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freeLoopbackPort } from '../../src/net/freeLoopbackPort.js';
 
 /**
  * A PostgreSQL server of Debian's `postgresql` package, started under a temporary directory on a
@@ -25,7 +25,7 @@ export class ThrowawayPostgres {
 
   static async start(): Promise<ThrowawayPostgres> {
     const binDir = findPostgresBinDir();
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const dir = mkdtempSync(join(tmpdir(), 'palaver-pg-'));
     // initdb refuses to run as root, so as root the server runs as the `postgres` user.
     const asPostgres = process.getuid?.() === 0;
@@ -91,23 +91,6 @@ function findPostgresBinDir(): string {
     );
   }
   return join(root, newest, 'bin');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') {
-          resolve(address.port);
-        } else {
-          reject(new Error('no port'));
-        }
-      });
-    });
-  });
 }
 
 /** Creates an empty database on the server and returns its URL. */
