@@ -1,7 +1,7 @@
 import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 /**
- * Ends the run with one plain line, `N passed, N failed[, N skipped]`, which CI reads.
+ * Ends the run's output with one plain line, `N passed, N failed[, N skipped]`, which CI reads.
  * A module that failed to load or an unhandled error counts as a failure.
  */
 export class SummaryReporter implements Reporter {
@@ -30,6 +30,8 @@ export class SummaryReporter implements Reporter {
       }
     }
     const tail = skipped > 0 ? `, ${skipped} skipped` : '';
-    process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
+    const line = `\n${passed} passed, ${failed} failed${tail}\n`;
+    // Printed at exit so that it is the very last line, after vitest's own summary.
+    process.once('exit', () => process.stdout.write(line));
   }
 }
