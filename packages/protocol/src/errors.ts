@@ -27,6 +27,8 @@ export const ErrorCode = {
   TokenWrongType: 'token_wrong_type',
   /** A token that grants nothing on the addressed room. */
   TokenNotForRoom: 'token_not_for_room',
+  /** An action on a room session that has already ended. */
+  SessionEnded: 'session_ended',
   /** Too many requests from one client. */
   RateLimited: 'rate_limited',
   /** The server is starting or stopping, or a dependency it needs is down. */

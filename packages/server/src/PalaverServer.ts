@@ -9,10 +9,12 @@ import { ApiKeyService } from './auth/ApiKeyService.js';
 import type { Config } from './config.js';
 import { listenerUrl } from './config.js';
 import { InvalidStateError } from './errors.js';
+import { GatewayModerator } from './gateway/GatewayModerator.js';
 import { RoomGateway } from './gateway/RoomGateway.js';
 import { JanusNode } from './janus/JanusNode.js';
 import { RoomPresence } from './rooms/RoomPresence.js';
 import { RoomService } from './rooms/RoomService.js';
+import { SessionActions } from './rooms/SessionActions.js';
 import { Store } from './store/Store.js';
 import { Telephony } from './telephony/Telephony.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
@@ -56,6 +58,7 @@ export class PalaverServer {
   /** Room webhooks: signed, ordered, durable delivery. */
   readonly webhooks: WebhookDispatcher;
   readonly #presenceWebhooks: PresenceWebhooks;
+  readonly #moderator: GatewayModerator | undefined;
   readonly #app: FastifyInstance;
   #url: string | undefined;
   #tls: HttpsServer | undefined;
@@ -77,6 +80,7 @@ export class PalaverServer {
       telephony: Telephony;
       webhooks: WebhookDispatcher;
       presenceWebhooks: PresenceWebhooks;
+      moderator: GatewayModerator | undefined;
     },
   ) {
     this.config = options.config;
@@ -93,6 +97,7 @@ export class PalaverServer {
     this.telephony = parts.telephony;
     this.webhooks = parts.webhooks;
     this.#presenceWebhooks = parts.presenceWebhooks;
+    this.#moderator = parts.moderator;
   }
 
   /** Opens the store (applying migrations), prepares keys and builds the API; does not listen. */
@@ -105,6 +110,7 @@ export class PalaverServer {
     });
     let media: JanusNode | undefined;
     let gateway: RoomGateway | undefined;
+    let moderator: GatewayModerator | undefined;
     let presence: RoomPresence | undefined;
     let telephony: Telephony | undefined;
     let webhooks: WebhookDispatcher | undefined;
@@ -151,6 +157,7 @@ export class PalaverServer {
         });
         const { rooms: engine, supervisor } = media;
         const roomGateway = gateway;
+        moderator = new GatewayModerator({ gateway, engine, logger });
         supervisor.on('restarted', () => roomGateway.mediaRestarted());
         rooms.on('roomDeleted', (roomId) => {
           // Clients first (they see session_terminated), then the rooms in Janus.
@@ -175,11 +182,13 @@ export class PalaverServer {
         regionCountryCodes: config.regionCountryCodes,
         claimTtlSecs: config.callClaimTtlSecs,
       });
+      const sessionActions = new SessionActions(store, presence, { control: moderator });
       const app = await createApp({
         logger,
         store,
         apiKeys,
         rooms,
+        sessionActions,
         signingKeys,
         metrics: new HttpMetrics(),
         telephony,
@@ -198,9 +207,11 @@ export class PalaverServer {
         telephony,
         webhooks,
         presenceWebhooks,
+        moderator,
       });
     } catch (error) {
       await telephony?.close();
+      moderator?.close();
       await gateway?.close();
       await presence?.close();
       await presenceWebhooks?.close();
@@ -273,6 +284,7 @@ export class PalaverServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
+        this.#moderator?.close();
         await this.gateway?.close();
         await this.presence.close();
         await this.#presenceWebhooks.close();

@@ -17,6 +17,7 @@ const HTTP: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.TokenExpired]: { status: 401, title: 'Token expired' },
   [ErrorCode.TokenWrongType]: { status: 422, title: 'Wrong token type' },
   [ErrorCode.TokenNotForRoom]: { status: 403, title: 'Token not valid for this room' },
+  [ErrorCode.SessionEnded]: { status: 422, title: 'Session ended' },
   [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
   [ErrorCode.Internal]: { status: 500, title: 'Internal error' },

@@ -17,6 +17,7 @@ import { ErrorCode } from '@palaver/protocol';
 import type { ApiKeyService, ApiPrincipal } from '../auth/ApiKeyService.js';
 import { PalaverError } from '../errors.js';
 import type { RoomService } from '../rooms/RoomService.js';
+import type { SessionActions } from '../rooms/SessionActions.js';
 import type { Store } from '../store/Store.js';
 import type { WebhookSigningKey } from '../webhooks/WebhookSigningKey.js';
 import type { Telephony } from '../telephony/Telephony.js';
@@ -37,6 +38,8 @@ export interface AppDependencies {
   store: Store;
   apiKeys: ApiKeyService;
   rooms: RoomService;
+  /** End, kick, mute and unmute on room sessions. */
+  sessionActions: SessionActions;
   signingKeys: SigningKeySet;
   metrics: HttpMetrics;
   /** Largest request body accepted, in bytes. Default: 1 MiB. */

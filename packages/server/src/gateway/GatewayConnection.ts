@@ -33,6 +33,10 @@ export interface ConnectionHost {
   openRoom(roomId: string, connection: GatewayConnection): Promise<GatewayRoom<GatewayConnection>>;
   participantJoined(connection: GatewayConnection, display: ParticipantDisplay): Promise<string>;
   participantLeft(connection: GatewayConnection, recordId: string): void;
+  /** The participant's mixer leg joined or one of its publishers has (new) streams. */
+  mediaChanged(connection: GatewayConnection): void;
+  /** The room's TextRoom id in Janus (a secret of the room's clients). */
+  textRoomId(roomId: string): string;
   refused(connection: GatewayConnection, refusal: GatewayRefusal, request: string): void;
   closed(connection: GatewayConnection): void;
 }
@@ -43,9 +47,19 @@ export interface JanusParticipantIds {
   roster: string | undefined;
   /** AudioBridge participant id of the mixed-audio leg. */
   mixer: string | undefined;
-  /** VideoRoom publisher id per stream key. */
-  publishers: ReadonlyMap<string, string>;
+  /** VideoRoom publishers per stream key. */
+  publishers: ReadonlyMap<string, JanusPublisherIds>;
 }
+
+export interface JanusPublisherIds {
+  /** VideoRoom publisher id. */
+  id: string;
+  /** Mids of its audio streams, once Janus answered its offer. */
+  audioMids: readonly string[];
+}
+
+/** Requests a participant removed by a moderator may still make: the ways out. */
+const LEAVING_REQUESTS: ReadonlySet<string> = new Set(['keepalive', 'detach', 'hangup', 'destroy']);
 
 type Frame = Record<string, unknown>;
 
@@ -91,7 +105,11 @@ export class GatewayConnection {
   readonly #pending = new Map<string, PendingRequest>();
   /** Streams of the publishers this connection has seen, for moderation rewrites. */
   readonly #publisherStreams = new Map<string, StreamInfo[]>();
+  /** This participant's VideoRoom publisher ids by stream key, and their handles. */
   readonly #publisherIds = new Map<string, string>();
+  readonly #publisherHandles = new Map<number, { key: string; id: string }>();
+  readonly #ended: Promise<void>;
+  #resolveEnded: () => void = () => undefined;
   #inbound: Promise<void> = Promise.resolve();
   #room: GatewayRoom<GatewayConnection> | undefined;
   #participantId: string | undefined;
@@ -101,6 +119,8 @@ export class GatewayConnection {
   /** The presence record of the current registration (resolves to its id). */
   #record: Promise<string | undefined> | undefined;
   #audioMuteLocked = false;
+  #removed = false;
+  #removalTimer: NodeJS.Timeout | undefined;
   #expiresAt = 0;
   #expiryTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -112,6 +132,9 @@ export class GatewayConnection {
     this.#host = host;
     this.#logger = logger;
     this.#limiter = new FrameRateLimiter(host.frameRate);
+    this.#ended = new Promise((resolve) => {
+      this.#resolveEnded = resolve;
+    });
     client.on('message', (data, isBinary) => this.#onClientMessage(data, isBinary));
     client.on('close', () => this.#shutdown());
     client.on('error', (error) => {
@@ -144,9 +167,27 @@ export class GatewayConnection {
     return this.#closed;
   }
 
+  /** Resolves once the connection has ended. */
+  get ended(): Promise<void> {
+    return this.#ended;
+  }
+
   /** The Janus participant ids behind this connection (for kick and mute). */
   get janusIds(): JanusParticipantIds {
-    return { roster: this.#rosterId, mixer: this.#mixerId, publishers: this.#publisherIds };
+    const publishers = new Map<string, JanusPublisherIds>();
+    for (const [key, id] of this.#publisherIds) {
+      const streams = this.#publisherStreams.get(id) ?? [];
+      publishers.set(key, {
+        id,
+        audioMids: streams.filter((s) => s.type === 'audio').map((s) => s.mid),
+      });
+    }
+    return { roster: this.#rosterId, mixer: this.#mixerId, publishers };
+  }
+
+  /** Whether a moderator mute holds on this participant's audio. */
+  get audioMuteLocked(): boolean {
+    return this.#audioMuteLocked;
   }
 
   /** The presence record id of the participant, once registered. */
@@ -160,6 +201,22 @@ export class GatewayConnection {
    */
   setAudioMuteLock(locked: boolean): void {
     this.#audioMuteLocked = locked;
+  }
+
+  /**
+   * A moderator removed this participant: from now on only its ways out (destroy, detach,
+   * hangup, keepalive) pass, and the connection ends with 4000 after `graceMs` unless the
+   * client has closed it by then (the SDK does so itself when it sees it was kicked).
+   */
+  removeByModerator(graceMs: number): void {
+    if (this.#removed || this.#closed) {
+      return;
+    }
+    this.#removed = true;
+    this.#removalTimer = setTimeout(
+      () => this.close(CloseCode.SessionTerminated, 'removed from the room'),
+      graceMs,
+    );
   }
 
   /** Ends the connection (and with it the participant's Janus session). Idempotent. */
@@ -249,6 +306,9 @@ export class GatewayConnection {
     const kind = frame.janus as string;
     if (!Object.hasOwn(CORE_REQUESTS, kind)) {
       throw GatewayRefusal.forbidden(`Janus request "${kind}" is not allowed`);
+    }
+    if (this.#removed && !LEAVING_REQUESTS.has(kind)) {
+      throw GatewayRefusal.forbidden('removed from the room by a moderator');
     }
     const request = kind as CoreRequest;
     const out: Frame = { janus: request, transaction: frame.transaction };
@@ -488,6 +548,7 @@ export class GatewayConnection {
           this.#registered(pending.display);
         } else if (pending.role === 'mixer') {
           this.#mixerId = data.id;
+          this.#host.mediaChanged(this);
         }
       } else if (data.audiobridge === 'left' && pending.handleId === this.#rosterHandle) {
         this.#unregistered();
@@ -495,21 +556,24 @@ export class GatewayConnection {
     } else if (pending.plugin === 'videoroom') {
       if (data.videoroom === 'joined' && typeof data.id === 'string') {
         const key = pending.display?.stream?.key;
-        if (pending.role === 'publisher' && key !== undefined) {
+        if (pending.role === 'publisher' && key !== undefined && pending.handleId !== undefined) {
           this.#publisherIds.set(key, data.id);
+          this.#publisherHandles.set(pending.handleId, { key, id: data.id });
         }
       }
       if (Array.isArray(data.streams) && data.configured === 'ok') {
         const id = this.#publisherIdOfHandle(pending);
         if (id !== undefined) {
           this.#publisherStreams.set(id, streamsOf(data.streams));
+          this.#host.mediaChanged(this);
         }
       }
       changed = this.#rewritePublishers(data);
     } else if (pending.plugin === 'textroom' && pending.request === 'setup') {
       if (data.textroom === 'event' && data.result === 'ok') {
-        // The SDK reads the room for its data-channel join from this non-standard field.
-        data.janus_room_id = this.roomId;
+        // The SDK reads the room for its data-channel join from this non-standard field; the
+        // TextRoom's id is a secret of this room's clients (docs/gateway.md).
+        data.janus_room_id = this.#host.textRoomId(this.roomId);
         changed = true;
       }
     }
@@ -560,12 +624,24 @@ export class GatewayConnection {
   }
 
   #publisherIdOfHandle(pending: PendingRequest): string | undefined {
+    const own =
+      pending.handleId === undefined ? undefined : this.#publisherHandles.get(pending.handleId);
+    if (own !== undefined) {
+      return own.id;
+    }
     const key = pending.display?.stream?.key;
     return key === undefined ? undefined : this.#publisherIds.get(key);
   }
 
   #handleGone(handleId: number): void {
     this.#handles.delete(handleId);
+    const publisher = this.#publisherHandles.get(handleId);
+    if (publisher !== undefined) {
+      this.#publisherHandles.delete(handleId);
+      if (this.#publisherIds.get(publisher.key) === publisher.id) {
+        this.#publisherIds.delete(publisher.key);
+      }
+    }
     if (handleId === this.#rosterHandle) {
       this.#unregistered();
     }
@@ -614,6 +690,7 @@ export class GatewayConnection {
     }
     this.#closed = true;
     clearTimeout(this.#expiryTimer);
+    clearTimeout(this.#removalTimer);
     this.#janusQueue.length = 0;
     if (this.#janus.readyState === WebSocket.OPEN) {
       this.#janus.close(1000);
@@ -625,6 +702,7 @@ export class GatewayConnection {
       this.#room?.release(this.#participantId, this);
     }
     this.#host.closed(this);
+    this.#resolveEnded();
   }
 }
 

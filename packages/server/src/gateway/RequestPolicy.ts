@@ -198,7 +198,12 @@ export function checkPluginRequest(
   ) {
     throw GatewayRefusal.forbidden('muted by a moderator: cannot unmute');
   }
-  return { request, role: roleOf(plugin, request, record, display), display, body: { ...record } };
+  const forwarded = { ...record };
+  if (plugin === 'audiobridge' && request === 'join' && context.audioMuteLocked) {
+    // A leg joined while a moderator mute holds starts muted (the SDK joins its mixer unmuted).
+    forwarded.muted = true;
+  }
+  return { request, role: roleOf(plugin, request, record, display), display, body: forwarded };
 }
 
 /** Only the JSEP fields Janus needs; no end-to-end-encryption or relay flags. */

@@ -29,6 +29,8 @@ export interface RoomGatewayOptions {
     engine: {
       ensureRoom(roomId: string, spec: RoomSpec): Promise<unknown>;
       destroyRoom(roomId: string): Promise<unknown>;
+      /** The TextRoom's (secret) id in Janus. */
+      textRoomId(roomId: string): string;
     };
   };
   /** How long a room's Janus rooms outlive its last connection (a reload reuses them). Default 10 s. */
@@ -56,6 +58,8 @@ export interface RefusalEvent {
 export interface RoomGatewayEvents {
   /** A client frame was refused (also logged). */
   refused: [RefusalEvent];
+  /** A participant's mixer leg joined or one of its publishers has (new) streams. */
+  mediaChanged: [GatewayConnection];
 }
 
 const DELETED_ROOMS_REMEMBERED = 10_000;
@@ -117,9 +121,19 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     return [...(this.#rooms.get(roomId)?.connections ?? [])];
   }
 
-  /** The connection that holds a participant id in a room. */
+  /** The connection that holds a participant id (the SDK's participantId) in a room. */
   participant(roomId: string, participantId: string): GatewayConnection | undefined {
     return this.#rooms.get(roomId)?.participant(participantId);
+  }
+
+  /** The connection of the participant the store knows by `recordId` (the REST API's id). */
+  async participantByRecord(
+    roomId: string,
+    recordId: string,
+  ): Promise<GatewayConnection | undefined> {
+    const connections = this.connections(roomId);
+    const ids = await Promise.all(connections.map((c) => c.recordId()));
+    return connections.find((c, i) => ids[i] === recordId && !c.closed);
   }
 
   /**
@@ -263,6 +277,14 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
           'could not record a participant leaving',
         ),
     );
+  }
+
+  mediaChanged(connection: GatewayConnection): void {
+    this.safeEmit('mediaChanged', connection);
+  }
+
+  textRoomId(roomId: string): string {
+    return this.#options.media.engine.textRoomId(roomId);
   }
 
   refused(connection: GatewayConnection, refusal: GatewayRefusal, request: string): void {

@@ -59,6 +59,12 @@ export interface RebindResult {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PARTICIPANTS_LIMIT = 1000;
 
+/** Plugin codes that mean "that participant (or stream) is not there" (janus-api.md §3-4). */
+const NO_SUCH_PARTICIPANT: Readonly<Partial<Record<RoomPlugin, number>>> = {
+  audiobridge: 492,
+  videoroom: 428,
+};
+
 interface ControlHandles {
   session: JanusSession;
   handles: Record<RoomPlugin, JanusHandle>;
@@ -66,9 +72,10 @@ interface ControlHandles {
 
 /**
  * Maps a Palaver room onto Janus: under the room's UUID, an AudioBridge room (mixed audio, phone
- * legs, talk events), a VideoRoom (one publisher per stream) and a TextRoom (messages). Each is
- * created with the plugins' admin key and its own secret, which never leaves the server, so a
- * client that reaches Janus can neither create nor administer rooms.
+ * legs, talk events) and a VideoRoom (one publisher per stream); under a secret id derived from
+ * the room's UUID, a TextRoom (messages). Each is created with the plugins' admin key and its
+ * own secret, which never leaves the server, so a client that reaches Janus can neither create
+ * nor administer rooms. The engine also makes the server's moderation requests (kick, mute).
  */
 export class JanusRoomEngine {
   readonly #adminKey: string;
@@ -123,6 +130,18 @@ export class JanusRoomEngine {
     return createHmac('sha256', this.#secretKey)
       .update(`${JANUS_PLUGINS[plugin]}\n${roomId}`)
       .digest('base64url');
+  }
+
+  /**
+   * The TextRoom's id in Janus. Chat runs over a data channel straight to Janus, where the
+   * gateway cannot check which room a client joins, so the id is a secret derived from the room
+   * id: only clients of this room learn it (the gateway hands it out in `janus_room_id`).
+   */
+  textRoomId(roomId: string): string {
+    return createHmac('sha256', this.#secretKey)
+      .update(`textroom-id\n${roomId}`)
+      .digest('base64url')
+      .slice(0, 32);
   }
 
   /** Creates whatever is missing of the room's three plugin rooms. Idempotent. */
@@ -203,10 +222,54 @@ export class JanusRoomEngine {
     });
   }
 
+  /**
+   * Removes a participant from the AudioBridge (by its AudioBridge id) or a publisher from the
+   * VideoRoom. Everyone in the room, the participant included, is told it was kicked. Resolves
+   * false when Janus has no such room or participant.
+   */
+  kick(
+    roomId: string,
+    plugin: 'audiobridge' | 'videoroom',
+    participantId: string,
+  ): Promise<boolean> {
+    return this.#moderate(plugin, roomId, { request: 'kick', id: participantId });
+  }
+
+  /**
+   * Moderator mute of an AudioBridge participant: its audio no longer reaches the mix. (The
+   * plugin lets a participant unmute itself; the gateway refuses that while the mute holds.)
+   */
+  muteAudio(roomId: string, participantId: string, muted: boolean): Promise<boolean> {
+    return this.#moderate('audiobridge', roomId, {
+      request: muted ? 'mute' : 'unmute',
+      id: participantId,
+    });
+  }
+
+  /**
+   * Moderator mute of one stream (mid) of a VideoRoom publisher: Janus stops relaying it until
+   * unmuted, whatever the publisher does, and tells the room.
+   */
+  moderateStream(
+    roomId: string,
+    publisherId: string,
+    mid: string,
+    muted: boolean,
+  ): Promise<boolean> {
+    return this.#moderate('videoroom', roomId, {
+      request: 'moderate',
+      id: publisherId,
+      mid,
+      mute: muted,
+    });
+  }
+
   /** Every room Janus holds in the three plugins (private ones included, via the admin key). */
   async listRooms(): Promise<JanusRoomState[]> {
     const { handles } = await this.#controlHandles();
     const rooms = new Map<string, JanusRoomState>();
+    // TextRooms live under derived ids; those of rooms this engine knows are listed by room id.
+    const textRooms = new Map([...this.#live.keys()].map((id) => [this.textRoomId(id), id]));
     await Promise.all(
       ROOM_PLUGINS.map(async (plugin) => {
         const reply = await handles[plugin].message({ request: 'list', admin_key: this.#adminKey });
@@ -218,11 +281,13 @@ export class JanusRoomEngine {
           if (typeof item.room !== 'string') {
             continue;
           }
-          const state = rooms.get(item.room) ?? { roomId: item.room };
+          const roomId =
+            (plugin === 'textroom' ? textRooms.get(item.room) : undefined) ?? item.room;
+          const state = rooms.get(roomId) ?? { roomId };
           state[plugin] = {
             participants: typeof item.num_participants === 'number' ? item.num_participants : 0,
           };
-          rooms.set(item.room, state);
+          rooms.set(roomId, state);
         }
       }),
     );
@@ -239,7 +304,7 @@ export class JanusRoomEngine {
         try {
           const reply = await handles[plugin].message({
             request: 'listparticipants',
-            room: roomId,
+            room: this.#janusRoomId(roomId, plugin),
           });
           const participants = reply.data.participants;
           state[plugin] = { participants: Array.isArray(participants) ? participants.length : 0 };
@@ -295,7 +360,7 @@ export class JanusRoomEngine {
   #createBody(plugin: RoomPlugin, roomId: string, spec: RoomSpec): JanusPluginPayload {
     const common = {
       request: 'create',
-      room: roomId,
+      room: this.#janusRoomId(roomId, plugin),
       admin_key: this.#adminKey,
       secret: this.roomSecret(roomId, plugin),
       description: roomId,
@@ -352,13 +417,44 @@ export class JanusRoomEngine {
     try {
       await handles[plugin].message({
         request: 'destroy',
-        room: roomId,
+        room: this.#janusRoomId(roomId, plugin),
         secret: this.roomSecret(roomId, plugin),
         permanent: false,
       });
       return true;
     } catch (error) {
       if (error instanceof JanusPluginError && error.isNoSuchRoom) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** The id of a Palaver room's room in one plugin. */
+  #janusRoomId(roomId: string, plugin: RoomPlugin): string {
+    return plugin === 'textroom' ? this.textRoomId(roomId) : roomId;
+  }
+
+  /** A moderation request with the room secret; false when the room or participant is gone. */
+  async #moderate(
+    plugin: 'audiobridge' | 'videoroom',
+    roomId: string,
+    body: JanusPluginPayload,
+  ): Promise<boolean> {
+    assertRoomId(roomId);
+    const { handles } = await this.#controlHandles();
+    try {
+      await handles[plugin].message({
+        ...body,
+        room: roomId,
+        secret: this.roomSecret(roomId, plugin),
+      });
+      return true;
+    } catch (error) {
+      if (
+        error instanceof JanusPluginError &&
+        (error.isNoSuchRoom || error.pluginCode === NO_SUCH_PARTICIPANT[plugin])
+      ) {
         return false;
       }
       throw error;

@@ -92,7 +92,6 @@ export class RoomPresence extends SafeEventEmitter<RoomPresenceEvents> {
    * is connected, whatever the store says. Call once at start, before clients connect.
    */
   async recover(): Promise<RecoveryResult> {
-    const at = this.#iso();
     const result: RecoveryResult = { sessionsEnded: 0, participantsLeft: 0 };
     for (;;) {
       const page = await this.#store.sessions.list({ active: true }, { number: 1, size: 100 });
@@ -103,24 +102,11 @@ export class RoomPresence extends SafeEventEmitter<RoomPresenceEvents> {
         page.items.map((s) => s.id),
       );
       for (const session of page.items) {
-        for (const participant of participants) {
-          if (participant.sessionId !== session.id || participant.leftAt !== null) {
-            continue;
-          }
-          await this.#store.participants.update(participant.id, { left_at: at, updated_at: at });
-          result.participantsLeft += 1;
-          this.safeEmit('participantLeft', {
-            roomId: session.roomId,
-            session,
-            participant: { ...participant, leftAt: at, updatedAt: at },
-          });
-        }
-        await this.#store.sessions.update(session.id, { active: 0, ended_at: at, updated_at: at });
+        result.participantsLeft += await this.#endStored(
+          session,
+          participants.filter((p) => p.sessionId === session.id),
+        );
         result.sessionsEnded += 1;
-        this.safeEmit('sessionEnded', {
-          roomId: session.roomId,
-          session: { ...session, active: false, endedAt: at, updatedAt: at },
-        });
       }
     }
   }
@@ -155,13 +141,51 @@ export class RoomPresence extends SafeEventEmitter<RoomPresenceEvents> {
     }
     return this.#serial(roomId, async () => {
       await this.#leaveNow(roomId, participantId);
-      const room = this.#rooms.get(roomId);
-      if (room !== undefined && room.participants.size === 0 && this.#closing === undefined) {
-        room.endTimer ??= setTimeout(() => {
-          void this.#serial(roomId, () => this.#endIfEmpty(roomId)).catch((error: unknown) =>
-            this.#onError(error, { roomId, action: 'end session' }),
-          );
-        }, this.#graceMs);
+      this.#endWhenEmpty(roomId);
+    });
+  }
+
+  /**
+   * Records participants of a session leaving now (a moderator removed them): those this
+   * process saw join, and those only the store still shows in the session. Ids that are not
+   * in the session or already left are skipped. The session ends after the grace if it empties.
+   */
+  removeParticipants(session: RoomSession, participantIds: readonly string[]): Promise<void> {
+    return this.#serial(session.roomId, async () => {
+      const room = this.#rooms.get(session.roomId);
+      for (const participantId of participantIds) {
+        if (room?.session.id === session.id && room.participants.has(participantId)) {
+          await this.#leaveNow(session.roomId, participantId);
+          continue;
+        }
+        const stored = await this.#store.participants.find(participantId);
+        if (stored?.sessionId === session.id && stored.leftAt === null) {
+          await this.#leaveStored(session, stored, this.#iso());
+        }
+      }
+      if (room?.session.id === session.id) {
+        this.#endWhenEmpty(session.roomId);
+      }
+    });
+  }
+
+  /**
+   * Ends a session now: its participants leave, then it ends. Works for the session this
+   * process runs and for one that only the store still shows open; an ended one stays as is.
+   */
+  endStoredSession(session: RoomSession): Promise<void> {
+    return this.#serial(session.roomId, async () => {
+      const room = this.#rooms.get(session.roomId);
+      if (room?.session.id === session.id) {
+        for (const participantId of [...room.participants.keys()]) {
+          await this.#leaveNow(session.roomId, participantId);
+        }
+        await this.#endSessionNow(session.roomId);
+        return;
+      }
+      const stored = await this.#store.sessions.find(session.id);
+      if (stored?.active === true) {
+        await this.#endStored(stored, await this.#store.participants.listForSessions([stored.id]));
       }
     });
   }
@@ -266,6 +290,49 @@ export class RoomPresence extends SafeEventEmitter<RoomPresenceEvents> {
     this.safeEmit('participantLeft', {
       roomId,
       session: room.session,
+      participant: { ...participant, leftAt: at, updatedAt: at },
+    });
+  }
+
+  /** Ends the room's session after the grace once nobody is left (a quick rejoin continues it). */
+  #endWhenEmpty(roomId: string): void {
+    const room = this.#rooms.get(roomId);
+    if (room !== undefined && room.participants.size === 0 && this.#closing === undefined) {
+      room.endTimer ??= setTimeout(() => {
+        void this.#serial(roomId, () => this.#endIfEmpty(roomId)).catch((error: unknown) =>
+          this.#onError(error, { roomId, action: 'end session' }),
+        );
+      }, this.#graceMs);
+    }
+  }
+
+  /** Ends a session that only the store shows open; returns how many participants left. */
+  async #endStored(session: RoomSession, participants: RoomParticipant[]): Promise<number> {
+    const at = this.#iso();
+    let left = 0;
+    for (const participant of participants) {
+      if (participant.sessionId === session.id && participant.leftAt === null) {
+        await this.#leaveStored(session, participant, at);
+        left += 1;
+      }
+    }
+    await this.#store.sessions.update(session.id, { active: 0, ended_at: at, updated_at: at });
+    this.safeEmit('sessionEnded', {
+      roomId: session.roomId,
+      session: { ...session, active: false, endedAt: at, updatedAt: at },
+    });
+    return left;
+  }
+
+  async #leaveStored(
+    session: RoomSession,
+    participant: RoomParticipant,
+    at: string,
+  ): Promise<void> {
+    await this.#store.participants.update(participant.id, { left_at: at, updated_at: at });
+    this.safeEmit('participantLeft', {
+      roomId: session.roomId,
+      session,
       participant: { ...participant, leftAt: at, updatedAt: at },
     });
   }

@@ -126,4 +126,64 @@ describe.each(DIALECTS)('the official telnyx SDK against Palaver on %s', (dialec
     });
     expect(ofSession.data.map((p) => p.id)).toEqual([participantId]);
   });
+
+  it('ends sessions and kicks, mutes and unmutes participants through the session actions', async () => {
+    const roomId = (await client.rooms.create({ unique_name: 'sdk-actions' })).data?.id ?? '';
+    const sessionId = crypto.randomUUID();
+    const [ada, grace] = [crypto.randomUUID(), crypto.randomUUID()];
+    const now = new Date().toISOString();
+    await t.server.store.sessions.insert({
+      id: sessionId,
+      room_id: roomId,
+      active: 1,
+      created_at: now,
+      updated_at: now,
+      ended_at: null,
+    });
+    for (const [id, context] of [
+      [ada, 'Ada'],
+      [grace, 'Grace'],
+    ] as const) {
+      await t.server.store.participants.insert({
+        id,
+        session_id: sessionId,
+        context,
+        joined_at: now,
+        updated_at: now,
+        left_at: null,
+      });
+    }
+    const { actions } = client.rooms.sessions;
+
+    expect(await actions.mute(sessionId, { participants: 'all', exclude: [ada] })).toEqual({
+      data: { result: 'ok' },
+    });
+    expect(await actions.unmute(sessionId, { participants: [grace] })).toEqual({
+      data: { result: 'ok' },
+    });
+    expect(await actions.kick(sessionId, { participants: [grace] })).toEqual({
+      data: { result: 'ok' },
+    });
+    expect((await client.roomParticipants.retrieve(grace)).data?.left_at).toEqual(
+      expect.any(String),
+    );
+    expect((await client.roomParticipants.retrieve(ada)).data?.left_at).toBeNull();
+
+    expect(await actions.end(sessionId)).toEqual({ data: { result: 'ok' } });
+    const ended = await client.rooms.sessions.retrieve(sessionId);
+    expect(ended.data).toMatchObject({ active: false, ended_at: expect.any(String) });
+    expect((await client.roomParticipants.retrieve(ada)).data?.left_at).toEqual(expect.any(String));
+
+    const again = await actions.end(sessionId).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(Telnyx.UnprocessableEntityError);
+    expect((again as { error: { errors: { code: string }[] } }).error.errors[0]?.code).toBe(
+      'session_ended',
+    );
+    await expect(actions.kick(crypto.randomUUID(), { participants: 'all' })).rejects.toBeInstanceOf(
+      Telnyx.NotFoundError,
+    );
+    await expect(actions.mute(sessionId, { participants: ['someone'] })).rejects.toBeInstanceOf(
+      Telnyx.UnprocessableEntityError,
+    );
+  });
 });

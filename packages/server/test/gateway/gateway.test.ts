@@ -105,19 +105,47 @@ describe('the room gateway', () => {
     await expect.poll(() => janusRoom(roomId)).toEqual({ roomId });
   });
 
-  it('adds janus_room_id to the TextRoom setup answer', async () => {
-    const roomId = await newRoom();
-    const wire = await connect(roomId);
-    await wire.createSession();
-    const handle = await wire.attach('textroom');
-    const reply = await wire.message(handle, { request: 'setup', room: roomId });
-    expect(reply.plugindata.data).toEqual({
+  it("hands out the room's secret TextRoom id in janus_room_id, and only to clients of that room", async () => {
+    // Kept open: the Janus rooms live while someone is connected.
+    const wires: JanusWire[] = [];
+    const setup = async (roomId: string) => {
+      const wire = await connect(roomId);
+      await wire.createSession();
+      const handle = await wire.attach('textroom');
+      const reply = await wire.message(handle, { request: 'setup', room: roomId });
+      wires.push(wire);
+      return reply;
+    };
+    const [roomA, roomB] = [await newRoom(), await newRoom()];
+    const [replyA, replyB] = [await setup(roomA), await setup(roomB)];
+    expect(replyA.plugindata.data).toEqual({
       textroom: 'event',
       result: 'ok',
-      janus_room_id: roomId,
+      janus_room_id: expect.any(String),
     });
-    expect(reply.jsep.type).toBe('offer');
-    wire.close();
+    expect(replyA.jsep.type).toBe('offer');
+    const [textA, textB] = [
+      replyA.plugindata.data.janus_room_id,
+      replyB.plugindata.data.janus_room_id,
+    ];
+    expect(textA).not.toBe(textB);
+    expect([textA, textB]).not.toContain(roomA);
+    expect([textA, textB]).not.toContain(roomB);
+
+    // A client that knows room B's id finds no chat room under it: joining B's chat takes the
+    // secret id, which only B's clients are given.
+    const outsider = await t.server.media!.supervisor.createClient();
+    try {
+      const session = await outsider.createSession();
+      const textroom = await session.attach('janus.plugin.textroom');
+      const exists = async (room: string) =>
+        (await textroom.message({ request: 'exists', room })).data.exists;
+      expect(await exists(roomB)).toBe(false);
+      expect(await exists(textB)).toBe(true);
+    } finally {
+      outsider.close();
+      wires.forEach((wire) => wire.close());
+    }
   });
 
   describe('refuses tokens', () => {

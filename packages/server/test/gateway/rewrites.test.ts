@@ -158,6 +158,7 @@ describe('the gateway in front of a scripted Janus', () => {
         engine: {
           ensureRoom: () => Promise.resolve({ created: [] }),
           destroyRoom: () => Promise.resolve(true),
+          textRoomId: (roomId) => `text-${roomId}`,
         },
       },
     });
@@ -217,7 +218,7 @@ describe('the gateway in front of a scripted Janus', () => {
     expect((await aliceMuted).plugindata.data).toMatchObject({ 'audio-moderation': 'muted' });
     expect(gateway.participant(ROOM, 'alice')?.janusIds).toMatchObject({
       roster: 'ab-a',
-      publishers: new Map([['self', 'pub-a']]),
+      publishers: new Map([['self', { id: 'pub-a', audioMids: ['0'] }]]),
     });
 
     expect(

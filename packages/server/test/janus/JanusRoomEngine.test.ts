@@ -75,7 +75,12 @@ describe('JanusRoomEngine against a real Janus', () => {
       notify_joining: true,
       is_private: true,
     });
-    expect(await listed('textroom', roomId)).toMatchObject({ room: roomId });
+    // The TextRoom's id is derived from the room id with the engine's key: clients reach it
+    // only through the id their own room's gateway hands them.
+    const textRoomId = engine.textRoomId(roomId);
+    expect(textRoomId).not.toBe(roomId);
+    expect(await listed('textroom', textRoomId)).toMatchObject({ room: textRoomId });
+    expect(await listed('textroom', roomId)).toBeUndefined();
     expect(await engine.getRoom(roomId)).toEqual({
       roomId,
       audiobridge: { participants: 0 },
@@ -167,6 +172,80 @@ describe('JanusRoomEngine against a real Janus', () => {
       expect(rtp.port).toBeGreaterThanOrEqual(PLAIN_RTP.min);
       expect(rtp.port).toBeLessThanOrEqual(PLAIN_RTP.max);
       expect((await engine.getRoom(roomId)).audiobridge).toEqual({ participants: 1 });
+    } finally {
+      await session.destroy();
+    }
+  });
+
+  it('derives TextRoom ids that differ per room and per key, and are stable for one key', () => {
+    const roomId = randomUUID();
+    expect(engine.textRoomId(roomId)).toBe(engine.textRoomId(roomId));
+    expect(engine.textRoomId(roomId)).not.toBe(engine.textRoomId(randomUUID()));
+    const keyed = (secretKey: string) =>
+      new JanusRoomEngine({
+        client: outsider,
+        adminKey: janus.adminKey,
+        logger: memoryLogger().logger,
+        secretKey,
+      });
+    const [a, b] = [
+      keyed('a-persisted-key-of-32-characters'),
+      keyed('another-key-of-32-characters!!'),
+    ];
+    expect(a.textRoomId(roomId)).not.toBe(engine.textRoomId(roomId));
+    expect(a.textRoomId(roomId)).not.toBe(b.textRoomId(roomId));
+    expect(keyed('a-persisted-key-of-32-characters').textRoomId(roomId)).toBe(a.textRoomId(roomId));
+  });
+
+  it('kicks, mutes and moderates participants with the room secrets; false for ones that are gone', async () => {
+    const roomId = randomUUID();
+    await engine.ensureRoom(roomId, { maxParticipants: 2 });
+    const session = await outsider.createSession();
+    try {
+      const leg = await session.attach(JANUS_PLUGINS.audiobridge);
+      const joined = await leg.message({
+        request: 'join',
+        room: roomId,
+        display: 'x',
+        muted: false,
+      });
+      const id = joined.data.id as string;
+      const muted = async () => {
+        const reply = await leg.message({ request: 'listparticipants', room: roomId });
+        return (reply.data.participants as { id: string; muted: boolean }[]).find(
+          (p) => p.id === id,
+        )?.muted;
+      };
+      expect(await engine.muteAudio(roomId, id, true)).toBe(true);
+      expect(await muted()).toBe(true);
+      expect(await engine.muteAudio(roomId, id, false)).toBe(true);
+      expect(await muted()).toBe(false);
+      expect(await engine.muteAudio(roomId, 'nobody', true)).toBe(false);
+
+      const publisher = await session.attach(JANUS_PLUGINS.videoroom);
+      const listener = await publisher.message({
+        request: 'join',
+        room: roomId,
+        ptype: 'publisher',
+        display: 'x',
+      });
+      const publisherId = listener.data.id as string;
+      // It publishes nothing, so it has no stream to moderate.
+      expect(await engine.moderateStream(roomId, publisherId, '0', true)).toBe(false);
+      expect(await engine.moderateStream(roomId, 'nobody', '0', true)).toBe(false);
+      expect(await engine.kick(roomId, 'videoroom', publisherId)).toBe(true);
+      expect(await engine.kick(roomId, 'videoroom', publisherId)).toBe(false);
+
+      expect(await engine.kick(roomId, 'audiobridge', id)).toBe(true);
+      // Janus removes the kicked participant right after answering.
+      await expect
+        .poll(async () => (await engine.getRoom(roomId)).audiobridge)
+        .toEqual({ participants: 0 });
+      expect(await engine.kick(roomId, 'audiobridge', id)).toBe(false);
+      // A room that is gone: nothing to do.
+      await engine.destroyRoom(roomId);
+      expect(await engine.kick(roomId, 'audiobridge', id)).toBe(false);
+      expect(await engine.muteAudio(roomId, id, true)).toBe(false);
     } finally {
       await session.destroy();
     }

@@ -12,6 +12,7 @@ import {
 } from '../schemas.js';
 import type { RouteOptions } from './routeSupport.js';
 import { pageOf, responses } from './routeSupport.js';
+import { sessionActionRoutes } from './sessionActions.js';
 
 const tags = ['Room sessions'];
 
@@ -91,5 +92,6 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<RouteOptions> = (app, {
       return presentPage(page, presentParticipant);
     },
   );
+  void app.register(sessionActionRoutes, { deps });
   done();
 };
