@@ -4,47 +4,12 @@ import { SigningKeySet } from '../packages/server/src/tokens/SigningKeySet.js';
 import { apiClient } from '../packages/server/test/support/testServer.js';
 import type { BrowserPage, E2eServer } from './support/harness.js';
 import { openBrowserPage, startPageServer, startPalaver } from './support/harness.js';
+import type { ClientView } from './support/sdkPage.js';
+import { inPage, names, view } from './support/sdkPage.js';
 
 // Two Chromium pages run the official @telnyx/video 1.0.2 bundle, unmodified, against Palaver:
 // the SDK dials wss://video.telnyx.com/<roomId>/janus, which Chromium resolves to Palaver's TLS
 // listener; tokens come from Palaver's REST API; Janus carries the media.
-
-interface SdkEvent {
-  name: string;
-  t: number;
-  args: unknown[];
-}
-
-interface ClientView {
-  events: SdkEvent[];
-  errors: string[];
-  timings: Record<string, number>;
-  videos: Record<
-    string,
-    {
-      frames: number;
-      firstFrameAt?: number;
-      luma: number;
-      subscribedAt: number;
-      width?: number;
-      height?: number;
-    }
-  >;
-  audio: { mixedMaxRms: number; streamMaxRms: number };
-  localParticipantId: string;
-  status: string;
-}
-
-/** Calls `window.client[method](arg)` in the page (see page/client.mjs). */
-const inPage = <T = unknown>(page: BrowserPage, method: string, arg?: unknown): Promise<T> =>
-  page.page.evaluate(({ method, arg }) => (globalThis as any).client[method](arg), {
-    method,
-    arg,
-  }) as Promise<T>;
-
-const view = (page: BrowserPage): Promise<ClientView> => inPage<ClientView>(page, 'snapshot');
-
-const names = (events: SdkEvent[]) => events.map((e) => e.name);
 
 describe('the official @telnyx/video SDK in Chromium against Palaver', () => {
   let palaver: E2eServer;

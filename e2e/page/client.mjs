@@ -88,11 +88,24 @@ client.publish = async () => {
     video: { width: 320, height: 240, frameRate: 15 },
   });
   const started = now();
+  client.camera = media.getVideoTracks()[0];
   await client.room.addStream('self', {
     audio: media.getAudioTracks()[0],
-    video: media.getVideoTracks()[0],
+    video: client.camera,
   });
   client.timings.publishMs = now() - started;
+};
+
+/**
+ * What a user does to speak again after being muted: a fresh microphone track on the published
+ * stream, through the SDK's own API.
+ */
+client.unmuteSelf = async () => {
+  const media = await navigator.mediaDevices.getUserMedia({ audio: true });
+  await client.room.updateStream('self', {
+    audio: media.getAudioTracks()[0],
+    video: client.camera,
+  });
 };
 
 async function subscribe(participantId, key) {
@@ -201,6 +214,13 @@ client.snapshot = () =>
       audio: client.audio,
       localParticipantId: client.localParticipantId,
       status: client.room?.getState().status,
+      streams: [...(client.room?.getState().streams.values() ?? [])].map((stream) => ({
+        participantId: stream.participantId,
+        key: stream.key,
+        origin: stream.origin,
+        isAudioCensored: stream.isAudioCensored,
+        isVideoCensored: stream.isVideoCensored,
+      })),
     }),
   );
 
