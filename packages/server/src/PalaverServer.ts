@@ -16,6 +16,7 @@ import { RoomPresence } from './rooms/RoomPresence.js';
 import { RoomService } from './rooms/RoomService.js';
 import { SessionActions } from './rooms/SessionActions.js';
 import { Store } from './store/Store.js';
+import { INGEST_PATH, PhoneBridge } from './telephony/bridge/PhoneBridge.js';
 import { Telephony } from './telephony/Telephony.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
 import { SigningKeySet } from './tokens/SigningKeySet.js';
@@ -55,6 +56,8 @@ export class PalaverServer {
   readonly firstApiKey: CreatedApiKey | undefined;
   /** Connectors, routing rules, calls and call webhooks. */
   readonly telephony: Telephony;
+  /** The phone bridge (`/telnyx?ref=…`); undefined when started without media. */
+  readonly phoneBridge: PhoneBridge | undefined;
   /** Room webhooks: signed, ordered, durable delivery. */
   readonly webhooks: WebhookDispatcher;
   readonly #presenceWebhooks: PresenceWebhooks;
@@ -78,6 +81,7 @@ export class PalaverServer {
       gateway: RoomGateway | undefined;
       firstApiKey: CreatedApiKey | undefined;
       telephony: Telephony;
+      phoneBridge: PhoneBridge | undefined;
       webhooks: WebhookDispatcher;
       presenceWebhooks: PresenceWebhooks;
       moderator: GatewayModerator | undefined;
@@ -95,6 +99,7 @@ export class PalaverServer {
     this.gateway = parts.gateway;
     this.firstApiKey = parts.firstApiKey;
     this.telephony = parts.telephony;
+    this.phoneBridge = parts.phoneBridge;
     this.webhooks = parts.webhooks;
     this.#presenceWebhooks = parts.presenceWebhooks;
     this.#moderator = parts.moderator;
@@ -113,6 +118,7 @@ export class PalaverServer {
     let moderator: GatewayModerator | undefined;
     let presence: RoomPresence | undefined;
     let telephony: Telephony | undefined;
+    let phoneBridge: PhoneBridge | undefined;
     let webhooks: WebhookDispatcher | undefined;
     let presenceWebhooks: PresenceWebhooks | undefined;
     try {
@@ -182,6 +188,14 @@ export class PalaverServer {
         regionCountryCodes: config.regionCountryCodes,
         claimTtlSecs: config.callClaimTtlSecs,
       });
+      if (media !== undefined && gateway !== undefined) {
+        phoneBridge = createPhoneBridge(config, logger, media, gateway, presence, telephony);
+        const bridge = phoneBridge;
+        gateway.route(INGEST_PATH, (request, socket, head) =>
+          bridge.handleUpgrade(request, socket, head),
+        );
+        rooms.on('roomDeleted', (roomId) => bridge.roomDeleted(roomId));
+      }
       const sessionActions = new SessionActions(store, presence, { control: moderator });
       const app = await createApp({
         logger,
@@ -205,11 +219,13 @@ export class PalaverServer {
         gateway,
         firstApiKey,
         telephony,
+        phoneBridge,
         webhooks,
         presenceWebhooks,
         moderator,
       });
     } catch (error) {
+      await phoneBridge?.close();
       await telephony?.close();
       moderator?.close();
       await gateway?.close();
@@ -284,6 +300,8 @@ export class PalaverServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
+        // Calls first: each leaves its room and ends its record while those still work.
+        await this.phoneBridge?.close();
         this.#moderator?.close();
         await this.gateway?.close();
         await this.presence.close();
@@ -311,4 +329,25 @@ export class PalaverServer {
       server.closeIdleConnections();
     });
   }
+}
+
+function createPhoneBridge(
+  config: Config,
+  logger: Logger,
+  media: JanusNode,
+  gateway: RoomGateway,
+  presence: RoomPresence,
+  telephony: Telephony,
+): PhoneBridge {
+  return new PhoneBridge({
+    logger,
+    calls: telephony.calls,
+    connectors: telephony.connectors,
+    presence,
+    rooms: gateway,
+    janus: () => media.supervisor.createClient(),
+    workers: config.bridgeWorkers === 0 ? undefined : config.bridgeWorkers,
+    idleTimeoutMs: config.bridgeIdleMs,
+    telnyxApiUrl: config.telnyxApiUrl,
+  });
 }

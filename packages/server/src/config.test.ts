@@ -27,6 +27,9 @@ describe('loadConfig()', () => {
       regions: {},
       regionCountryCodes: { '1': 'us002', '91': 'in002' },
       callClaimTtlSecs: 90,
+      telnyxApiUrl: 'https://api.telnyx.com',
+      bridgeWorkers: 0,
+      bridgeIdleMs: 10_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -118,6 +121,26 @@ describe('loadConfig()', () => {
       regionCountryCodes: { '1': 'us002', '91': 'in002', '44': 'eu001' },
       callClaimTtlSecs: 1.5,
     });
+  });
+
+  it('reads the phone bridge settings and refuses bad ones', () => {
+    const config = loadConfig({
+      PALAVER_TELNYX_API_URL: 'http://127.0.0.1:9999/',
+      PALAVER_BRIDGE_WORKERS: '3',
+      PALAVER_BRIDGE_IDLE_SECS: '2.5',
+    });
+    expect(config).toMatchObject({
+      telnyxApiUrl: 'http://127.0.0.1:9999',
+      bridgeWorkers: 3,
+      bridgeIdleMs: 2500,
+    });
+    expect(() => loadConfig({ PALAVER_TELNYX_API_URL: 'ftp://x' })).toThrow(
+      /PALAVER_TELNYX_API_URL/,
+    );
+    expect(() => loadConfig({ PALAVER_BRIDGE_WORKERS: '1.5' })).toThrow(/PALAVER_BRIDGE_WORKERS/);
+    expect(() => loadConfig({ PALAVER_BRIDGE_IDLE_SECS: '0.2' })).toThrow(
+      /PALAVER_BRIDGE_IDLE_SECS/,
+    );
   });
 
   it('treats empty variables as unset', () => {

@@ -51,6 +51,12 @@ export interface Config {
   readonly regionCountryCodes: Readonly<Record<string, string>>;
   /** How long Telnyx has to open a call's stream after the TeXML answer. Default: 90. */
   readonly callClaimTtlSecs: number;
+  /** Telnyx's API base URL, for hanging calls up through Call Control. */
+  readonly telnyxApiUrl: string;
+  /** Transcoding worker threads of the phone bridge; 0: one per core. Default: 0. */
+  readonly bridgeWorkers: number;
+  /** A phone stream that sends nothing for this long is ended. Default: 10 000 ms. */
+  readonly bridgeIdleMs: number;
 }
 
 /** Values given on the command line; they take precedence over the environment. */
@@ -80,6 +86,9 @@ export const CONFIG_ENV = {
   regions: 'PALAVER_REGIONS',
   regionCountryCodes: 'PALAVER_REGION_COUNTRY_CODES',
   callClaimTtlSecs: 'PALAVER_CALL_CLAIM_TTL_SECS',
+  telnyxApiUrl: 'PALAVER_TELNYX_API_URL',
+  bridgeWorkers: 'PALAVER_BRIDGE_WORKERS',
+  bridgeIdleMs: 'PALAVER_BRIDGE_IDLE_SECS',
 } as const satisfies Record<keyof Config, string>;
 
 /** A setting has a value Palaver cannot use. */
@@ -176,7 +185,15 @@ export function loadConfig(
 
 function parseTelephony(
   raw: (key: keyof Config) => string | undefined,
-): Pick<Config, 'regions' | 'regionCountryCodes' | 'callClaimTtlSecs'> {
+): Pick<
+  Config,
+  | 'regions'
+  | 'regionCountryCodes'
+  | 'callClaimTtlSecs'
+  | 'telnyxApiUrl'
+  | 'bridgeWorkers'
+  | 'bridgeIdleMs'
+> {
   const regions = parsePairs('regions', raw('regions'), /^[A-Za-z0-9_-]+$/, (url) => {
     if (!/^wss?:\/\/[^/]/.test(url)) {
       throw new ConfigError('regions', `"${url}" is not a ws:// or wss:// URL`);
@@ -193,7 +210,26 @@ function parseTelephony(
   if (!Number.isFinite(ttl) || ttl < 0.1 || ttl > 3600) {
     throw new ConfigError('callClaimTtlSecs', 'must be a number of seconds (0.1-3600)');
   }
-  return { regions, regionCountryCodes, callClaimTtlSecs: ttl };
+  const telnyxApiUrl = (raw('telnyxApiUrl') ?? 'https://api.telnyx.com').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]/.test(telnyxApiUrl)) {
+    throw new ConfigError('telnyxApiUrl', 'must be an http:// or https:// URL');
+  }
+  const workers = Number(raw('bridgeWorkers') ?? 0);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    throw new ConfigError('bridgeWorkers', 'must be a whole number from 0 (one per core) to 64');
+  }
+  const idleMs = parseSeconds('bridgeIdleMs', raw('bridgeIdleMs'), 10);
+  if (idleMs < 1000) {
+    throw new ConfigError('bridgeIdleMs', 'must be at least 1 second');
+  }
+  return {
+    regions,
+    regionCountryCodes,
+    callClaimTtlSecs: ttl,
+    telnyxApiUrl,
+    bridgeWorkers: workers,
+    bridgeIdleMs: idleMs,
+  };
 }
 
 /** `name=value,name=value` with names matching `nameFormat`. */

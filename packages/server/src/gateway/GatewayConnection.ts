@@ -678,6 +678,26 @@ export class GatewayConnection {
     });
   }
 
+  /**
+   * Delivers an AudioBridge event the server made (a phone participant's `talking`) the way
+   * Janus delivers its own: on the participant's roster handle, which the SDK listens on.
+   */
+  pushAudioBridgeEvent(data: Frame): void {
+    const handle = this.#rosterHandle;
+    const sessionId = handle === undefined ? undefined : this.#handles.get(handle)?.sessionId;
+    if (handle === undefined || sessionId === undefined || this.#closed) {
+      return;
+    }
+    this.#toClient(
+      JSON.stringify({
+        janus: 'event',
+        session_id: sessionId,
+        sender: handle,
+        plugindata: { plugin: 'janus.plugin.audiobridge', data },
+      }),
+    );
+  }
+
   #toClient(text: string): void {
     if (this.#client.readyState === WebSocket.OPEN) {
       this.#client.send(text);

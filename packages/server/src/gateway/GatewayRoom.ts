@@ -18,6 +18,8 @@ export class GatewayRoom<C extends RoomMember = RoomMember> {
   #ready: Promise<void> | undefined;
   #deleted = false;
   teardownTimer: NodeJS.Timeout | undefined;
+  /** Holders that are not connections (phone calls); the Janus rooms stay while any hold. */
+  holds = 0;
 
   constructor(roomId: string, maxParticipants: number) {
     this.roomId = roomId;

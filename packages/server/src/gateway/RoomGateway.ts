@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { RoomSpec } from '../janus/JanusRoomEngine.js';
 import type { RoomPresence } from '../rooms/RoomPresence.js';
+import { InvalidStateError, NotFoundError } from '../errors.js';
 import { SafeEventEmitter } from '../SafeEventEmitter.js';
 import type { ClientGrant } from '../tokens/claims.js';
 import type { TokenExpectation } from '../tokens/TokenVerifier.js';
@@ -62,6 +63,9 @@ export interface RoomGatewayEvents {
   mediaChanged: [GatewayConnection];
 }
 
+/** Takes over one HTTP upgrade request. */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 const DELETED_ROOMS_REMEMBERED = 10_000;
 const PATH = /^\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/janus\/?$/i;
 
@@ -88,6 +92,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   readonly #graceMs: number;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.#upgrade(request, socket, head);
+  readonly #routes = new Map<string, UpgradeHandler>();
   #closing: Promise<void> | undefined;
 
   constructor(options: RoomGatewayOptions) {
@@ -193,6 +198,64 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     })();
     return this.#closing;
+  }
+
+  /** Serves another WebSocket path on the gateway's listeners (the phone bridge's `/telnyx`). */
+  route(path: string, handler: UpgradeHandler): void {
+    this.#routes.set(path, handler);
+  }
+
+  /**
+   * Keeps a room's Janus rooms open for a participant that is not a client connection (a phone
+   * call), creating them first if needed. Resolves with the release; once nothing holds the room,
+   * its Janus rooms go after the grace, as after a last connection.
+   */
+  async holdRoom(roomId: string): Promise<() => void> {
+    const stored = await this.#options.rooms.find(roomId);
+    if (stored === undefined || this.#deleted.has(roomId)) {
+      throw new NotFoundError('room', roomId);
+    }
+    if (this.#closing !== undefined) {
+      throw new InvalidStateError('the room gateway is closing');
+    }
+    let room = this.#rooms.get(roomId);
+    if (room === undefined) {
+      room = new GatewayRoom<GatewayConnection>(roomId, stored.maxParticipants);
+      this.#rooms.set(roomId, room);
+    }
+    const held = room;
+    held.holds += 1;
+    clearTimeout(held.teardownTimer);
+    held.teardownTimer = undefined;
+    let released = false;
+    const release = (): void => {
+      if (!released) {
+        released = true;
+        held.holds -= 1;
+        this.#teardownWhenIdle(held);
+      }
+    };
+    try {
+      await held.ready(async () => {
+        await this.#options.media.engine.ensureRoom(roomId, {
+          maxParticipants: stored.maxParticipants,
+        });
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
+  }
+
+  /**
+   * Sends an AudioBridge event to every client of a room as if Janus had sent it, e.g. a phone
+   * participant's `talking` (Janus computes none for plain-RTP legs).
+   */
+  sendAudioBridgeEvent(roomId: string, data: Record<string, unknown>): void {
+    for (const connection of this.#rooms.get(roomId)?.connections ?? []) {
+      connection.pushAudioBridgeEvent(data);
+    }
   }
 
   // ---------------------------------------------------------------- ConnectionHost
@@ -303,16 +366,20 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   closed(connection: GatewayConnection): void {
     this.#connections.delete(connection);
     const room = this.#rooms.get(connection.roomId);
-    if (room === undefined || !room.connections.delete(connection) || room.connections.size > 0) {
+    if (room === undefined || !room.connections.delete(connection)) {
       return;
     }
-    if (this.#closing !== undefined) {
+    this.#teardownWhenIdle(room);
+  }
+
+  #teardownWhenIdle(room: GatewayRoom<GatewayConnection>): void {
+    if (room.connections.size > 0 || room.holds > 0 || this.#closing !== undefined) {
       return;
     }
     // The last one left: Janus runs a mixer thread per AudioBridge room, so idle rooms go,
     // after a grace that lets a reloading page come back to the same rooms.
     room.teardownTimer = setTimeout(() => {
-      if (this.#rooms.get(room.roomId) !== room || room.connections.size > 0) {
+      if (this.#rooms.get(room.roomId) !== room || room.connections.size > 0 || room.holds > 0) {
         return;
       }
       this.#rooms.delete(room.roomId);
@@ -326,6 +393,15 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (request.url ?? '').split('?')[0] ?? '';
+    const routed = this.#routes.get(path);
+    if (routed !== undefined) {
+      if (this.#closing !== undefined) {
+        rejectUpgrade(socket, 503, 'Service Unavailable');
+        return;
+      }
+      routed(request, socket, head);
+      return;
+    }
     const roomId = PATH.exec(path)?.[1]?.toLowerCase();
     if (roomId === undefined) {
       rejectUpgrade(socket, 404, 'Not Found');

@@ -1,0 +1,144 @@
+export interface ReorderStats {
+  /** Frames that came after a later one had already been played. */
+  late: number;
+  /** Frames seen twice. */
+  duplicates: number;
+  /** Frames dropped because the buffer was over its depth (a burst). */
+  overflow: number;
+  /** Frames never received: the gaps that playout skipped. */
+  missing: number;
+}
+
+/** Ticks a standing backlog may last before a frame of it is dropped. */
+const BACKLOG_TICKS = 25;
+
+/**
+ * Puts frames numbered by a counter (Telnyx's `chunk`, an RTP sequence number) back in order
+ * within a small window, for a consumer that takes one frame per 20 ms tick.
+ *
+ * `take()` hands out the next frame in order. When that one has not come but later ones have, it
+ * waits up to `window` ticks for it, then skips the gap. More than `depth` frames waiting means
+ * the sender got ahead (a burst, or its clock runs faster): the oldest are dropped so latency does
+ * not grow; a backlog that stays for half a second (a join that took a while, clock drift) is
+ * worked off one frame at a time. Hand-written because it runs for every frame of every call.
+ */
+export class ReorderBuffer<T> {
+  readonly stats: ReorderStats = { late: 0, duplicates: 0, overflow: 0, missing: 0 };
+  readonly #frames = new Map<number, T>();
+  readonly #window: number;
+  readonly #depth: number;
+  readonly #modulo: number | undefined;
+  #next: number | undefined;
+  #waited = 0;
+  #backlogTicks = 0;
+
+  /**
+   * @param window ticks to wait for a missing frame before skipping it
+   * @param depth most frames held
+   * @param modulo counter wrap (65536 for RTP sequence numbers); undefined: counters never wrap
+   */
+  constructor(window = 2, depth = 4, modulo?: number) {
+    this.#window = window;
+    this.#depth = depth;
+    this.#modulo = modulo;
+  }
+
+  get size(): number {
+    return this.#frames.size;
+  }
+
+  /** Adds a frame; returns false when it is too late or a duplicate. */
+  put(counter: number, frame: T): boolean {
+    if (this.#next !== undefined && this.#distance(this.#next, counter) < 0) {
+      this.stats.late += 1;
+      return false;
+    }
+    if (this.#frames.has(counter)) {
+      this.stats.duplicates += 1;
+      return false;
+    }
+    this.#frames.set(counter, frame);
+    this.#next ??= counter;
+    while (this.#frames.size > this.#depth) {
+      const oldest = this.#oldest();
+      if (oldest === undefined) {
+        break;
+      }
+      this.#frames.delete(oldest);
+      this.stats.overflow += 1;
+      this.#advancePast(oldest);
+    }
+    return true;
+  }
+
+  /** The next frame in order, or undefined (nothing yet, or waiting for a late one). */
+  take(): T | undefined {
+    // More than one frame waiting tick after tick is latency nobody needs: skip one.
+    this.#backlogTicks = this.#frames.size > 1 ? this.#backlogTicks + 1 : 0;
+    if (this.#backlogTicks > BACKLOG_TICKS && this.#next !== undefined) {
+      this.#backlogTicks = 0;
+      if (this.#frames.delete(this.#next)) {
+        this.stats.overflow += 1;
+        this.#next = this.#step(this.#next, 1);
+      }
+    }
+    return this.#takeNext();
+  }
+
+  #takeNext(): T | undefined {
+    if (this.#next === undefined || this.#frames.size === 0) {
+      return undefined;
+    }
+    const frame = this.#frames.get(this.#next);
+    if (frame !== undefined) {
+      this.#frames.delete(this.#next);
+      this.#next = this.#step(this.#next, 1);
+      this.#waited = 0;
+      return frame;
+    }
+    // A gap: wait a little for the missing frame, then play on from the oldest one here.
+    this.#waited += 1;
+    if (this.#waited <= this.#window) {
+      return undefined;
+    }
+    const oldest = this.#oldest();
+    if (oldest === undefined) {
+      return undefined;
+    }
+    this.stats.missing += Math.max(0, this.#distance(this.#next, oldest));
+    this.#next = oldest;
+    return this.#takeNext();
+  }
+
+  #oldest(): number | undefined {
+    let oldest: number | undefined;
+    for (const counter of this.#frames.keys()) {
+      if (oldest === undefined || this.#distance(oldest, counter) < 0) {
+        oldest = counter;
+      }
+    }
+    return oldest;
+  }
+
+  #advancePast(counter: number): void {
+    if (this.#next !== undefined && this.#distance(this.#next, counter) >= 0) {
+      this.stats.missing += this.#distance(this.#next, counter);
+      this.#next = this.#step(counter, 1);
+      this.#waited = 0;
+    }
+  }
+
+  /** b − a, in the counter's arithmetic. */
+  #distance(a: number, b: number): number {
+    if (this.#modulo === undefined) {
+      return b - a;
+    }
+    const m = this.#modulo;
+    const d = (((b - a) % m) + m) % m;
+    return d >= m / 2 ? d - m : d;
+  }
+
+  #step(counter: number, by: number): number {
+    return this.#modulo === undefined ? counter + by : (counter + by) % this.#modulo;
+  }
+}

@@ -1,0 +1,62 @@
+// RTP (RFC 3550) framing for the phone leg's Opus packets. Hand-written: it is twelve bytes,
+// runs for every packet of every call, and a library would bring RTCP and SRTP we do not use.
+
+export const RTP_HEADER_BYTES = 12;
+
+export interface RtpPacket {
+  payloadType: number;
+  sequence: number;
+  timestamp: number;
+  ssrc: number;
+  marker: boolean;
+  payload: Buffer;
+}
+
+/** One RTP packet: version 2, no padding, no extension, no CSRCs. */
+export function buildRtpPacket(
+  payloadType: number,
+  sequence: number,
+  timestamp: number,
+  ssrc: number,
+  payload: Uint8Array,
+  marker = false,
+): Buffer {
+  const packet = Buffer.allocUnsafe(RTP_HEADER_BYTES + payload.length);
+  packet[0] = 0x80;
+  packet[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  packet.writeUInt16BE(sequence & 0xffff, 2);
+  packet.writeUInt32BE(timestamp >>> 0, 4);
+  packet.writeUInt32BE(ssrc >>> 0, 8);
+  packet.set(payload, RTP_HEADER_BYTES);
+  return packet;
+}
+
+/** Reads an RTP packet, skipping CSRCs, a header extension and padding; undefined if invalid. */
+export function parseRtpPacket(data: Buffer): RtpPacket | undefined {
+  if (data.length < RTP_HEADER_BYTES || data[0]! >> 6 !== 2) {
+    return undefined;
+  }
+  const first = data[0]!;
+  let offset = RTP_HEADER_BYTES + (first & 0x0f) * 4;
+  if ((first & 0x10) !== 0) {
+    if (data.length < offset + 4) {
+      return undefined;
+    }
+    offset += 4 + data.readUInt16BE(offset + 2) * 4;
+  }
+  let end = data.length;
+  if ((first & 0x20) !== 0) {
+    end -= data[data.length - 1]!;
+  }
+  if (end < offset) {
+    return undefined;
+  }
+  return {
+    payloadType: data[1]! & 0x7f,
+    marker: (data[1]! & 0x80) !== 0,
+    sequence: data.readUInt16BE(2),
+    timestamp: data.readUInt32BE(4),
+    ssrc: data.readUInt32BE(8),
+    payload: data.subarray(offset, end),
+  };
+}
