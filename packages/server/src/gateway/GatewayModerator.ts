@@ -21,7 +21,7 @@ export interface ModerationEngine {
 }
 
 export interface GatewayModeratorOptions {
-  gateway: RoomGateway;
+  gateway: Pick<RoomGateway, 'on' | 'off' | 'participantByRecord' | 'closeRoom'>;
   engine: ModerationEngine;
   logger: Logger;
   /**
@@ -50,7 +50,7 @@ interface AppliedMute {
  * Streams a muted participant publishes later are muted as they appear.
  */
 export class GatewayModerator implements LiveRoomControl {
-  readonly #gateway: RoomGateway;
+  readonly #gateway: GatewayModeratorOptions['gateway'];
   readonly #engine: ModerationEngine;
   readonly #logger: Logger;
   readonly #kickGraceMs: number;
