@@ -1,8 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { SafeEventEmitter } from '../SafeEventEmitter.js';
 import type { GatewayConnection, JanusParticipantIds } from './GatewayConnection.js';
-import type { ModerationEngine } from './GatewayModerator.js';
+import type { ModeratedGateway, ModerationEngine } from './GatewayModerator.js';
 import { GatewayModerator } from './GatewayModerator.js';
 
 const ROOM = '4a0c6a56-7f38-4b43-9a5e-6a7e1d2b8c11';
@@ -59,17 +58,20 @@ function setup(options: { failKicks?: boolean } = {}) {
   };
   const connection = new FakeConnection();
   const closedRooms: string[] = [];
-  const gateway = Object.assign(new SafeEventEmitter<{ mediaChanged: [GatewayConnection] }>(), {
-    participantByRecord: (roomId: string, recordId: string) =>
+  const listeners = new Set<(connection: GatewayConnection) => void>();
+  const gateway: ModeratedGateway = {
+    on: (_event, listener) => listeners.add(listener),
+    off: (_event, listener) => listeners.delete(listener),
+    participantByRecord: (roomId, recordId) =>
       Promise.resolve(
         roomId === ROOM && recordId === 'alice-record'
           ? (connection as unknown as GatewayConnection)
           : undefined,
       ),
-    closeRoom: (roomId: string) => {
+    closeRoom: (roomId) => {
       closedRooms.push(roomId);
     },
-  });
+  };
   const moderator = new GatewayModerator({
     gateway,
     engine,
@@ -77,7 +79,9 @@ function setup(options: { failKicks?: boolean } = {}) {
     kickCloseGraceMs: 1234,
   });
   const mediaChanged = async () => {
-    gateway.safeEmit('mediaChanged', connection as unknown as GatewayConnection);
+    for (const listener of listeners) {
+      listener(connection as unknown as GatewayConnection);
+    }
     // The moderator's work is queued; let it run.
     await new Promise((resolve) => setImmediate(resolve));
   };

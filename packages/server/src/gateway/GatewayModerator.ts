@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { LiveRoomControl } from '../rooms/SessionActions.js';
 import type { GatewayConnection } from './GatewayConnection.js';
 import { CloseCode } from './GatewayRefusal.js';
-import type { RoomGateway } from './RoomGateway.js';
 
 /** The moderation requests the gateway needs from the room engine (made with room secrets). */
 export interface ModerationEngine {
@@ -20,8 +19,16 @@ export interface ModerationEngine {
   ): Promise<boolean>;
 }
 
+/** What the moderator needs of the room gateway. */
+export interface ModeratedGateway {
+  on(event: 'mediaChanged', listener: (connection: GatewayConnection) => void): unknown;
+  off(event: 'mediaChanged', listener: (connection: GatewayConnection) => void): unknown;
+  participantByRecord(roomId: string, recordId: string): Promise<GatewayConnection | undefined>;
+  closeRoom(roomId: string, reason: string): void;
+}
+
 export interface GatewayModeratorOptions {
-  gateway: Pick<RoomGateway, 'on' | 'off' | 'participantByRecord' | 'closeRoom'>;
+  gateway: ModeratedGateway;
   engine: ModerationEngine;
   logger: Logger;
   /**
@@ -50,7 +57,7 @@ interface AppliedMute {
  * Streams a muted participant publishes later are muted as they appear.
  */
 export class GatewayModerator implements LiveRoomControl {
-  readonly #gateway: GatewayModeratorOptions['gateway'];
+  readonly #gateway: ModeratedGateway;
   readonly #engine: ModerationEngine;
   readonly #logger: Logger;
   readonly #kickGraceMs: number;
