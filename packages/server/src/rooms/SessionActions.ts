@@ -47,12 +47,15 @@ const SELECTION_FIELDS = ['participants', 'exclude'];
  */
 export class SessionActions {
   readonly #store: Store;
-  readonly #presence: Pick<RoomPresence, 'removeParticipants' | 'endStoredSession'>;
+  readonly #presence: Pick<
+    RoomPresence,
+    'removeParticipants' | 'endStoredSession' | 'activeSession'
+  >;
   readonly #control: LiveRoomControl | undefined;
 
   constructor(
     store: Store,
-    presence: Pick<RoomPresence, 'removeParticipants' | 'endStoredSession'>,
+    presence: Pick<RoomPresence, 'removeParticipants' | 'endStoredSession' | 'activeSession'>,
     options: SessionActionsOptions = {},
   ) {
     this.#store = store;
@@ -66,7 +69,11 @@ export class SessionActions {
     checkFields(body, []);
     assertActive(session);
     const present = await this.#present(session);
-    await this.#control?.endRoom(session.roomId);
+    // Only the room's live session has connections to end; another one the store still shows
+    // open (left by a crashed run) is ended in the records alone.
+    if (this.#presence.activeSession(session.roomId)?.id === session.id) {
+      await this.#control?.endRoom(session.roomId);
+    }
     await this.#presence.endStoredSession(session);
     return { participantIds: present.map((p) => p.id) };
   }

@@ -201,4 +201,32 @@ describe('session actions on live connections', () => {
     );
     again.wire.close();
   });
+  it('ends a session the store alone still shows open without touching the live one', async () => {
+    const roomId = (await api('POST', '/v2/rooms', {})).body.data.id;
+    const alice = await join(roomId, 'alice');
+    await expect
+      .poll(async () => (await api('GET', `/v2/rooms/${roomId}`)).body.data.active_session_id)
+      .toEqual(expect.any(String));
+    const live = (await api('GET', `/v2/rooms/${roomId}`)).body.data.active_session_id;
+    // As a crashed run on another node could have left it.
+    const stale = randomUUID();
+    const at = new Date(Date.now() - 60_000).toISOString();
+    await t.server.store.sessions.insert({
+      id: stale,
+      room_id: roomId,
+      active: 1,
+      created_at: at,
+      updated_at: at,
+      ended_at: null,
+    });
+
+    expect((await act(stale, 'end')).status).toBe(200);
+    expect((await api('GET', `/v2/room_sessions/${stale}`)).body.data.active).toBe(false);
+    expect((await api('GET', `/v2/room_sessions/${live}`)).body.data.active).toBe(true);
+    expect(alice.wire.open).toBe(true);
+    expect((await alice.wire.request({ janus: 'keepalive' }, { untilEvent: false })).janus).toBe(
+      'ack',
+    );
+    alice.wire.close();
+  });
 });
