@@ -17,6 +17,7 @@ import { RoomService } from './rooms/RoomService.js';
 import { SessionActions } from './rooms/SessionActions.js';
 import { Store } from './store/Store.js';
 import { INGEST_PATH, PhoneBridge } from './telephony/bridge/PhoneBridge.js';
+import { TextRoomMessenger } from './telephony/bridge/TextRoomMessenger.js';
 import { Telephony } from './telephony/Telephony.js';
 import { ClientTokenIssuer } from './tokens/ClientTokenIssuer.js';
 import { SigningKeySet } from './tokens/SigningKeySet.js';
@@ -346,6 +347,11 @@ function createPhoneBridge(
     presence,
     rooms: gateway,
     janus: () => media.supervisor.createClient(),
+    messenger: new TextRoomMessenger({
+      logger,
+      janus: () => media.supervisor.createClient(),
+      textRoomId: (roomId) => media.rooms.textRoomId(roomId),
+    }),
     workers: config.bridgeWorkers === 0 ? undefined : config.bridgeWorkers,
     idleTimeoutMs: config.bridgeIdleMs,
     telnyxApiUrl: config.telnyxApiUrl,

@@ -4,6 +4,7 @@ import { CallerAudio, SimulatedCall, detectTone, int16ToFloat, tone } from '@pal
 import type { CallSummary } from '@palaver/phone-sim';
 import type { GatewayTestServer } from '../gateway/support.js';
 import { JanusWire, display, startGatewayServer } from '../gateway/support.js';
+import { TextRoomSender } from '../../src/telephony/bridge/TextRoomSender.js';
 import { apiClient } from '../support/testServer.js';
 import { CallWebhookReceiver } from './support.js';
 
@@ -188,6 +189,40 @@ describe('the phone bridge', () => {
     expect((await stopped).plugindata.data.id).toBe(joined.id);
     await running;
     wire.close();
+  });
+
+  it('posts the keys a caller presses to the room chat, from the phone participant', async () => {
+    const { roomId, webhookUrl } = await roomWithConnector();
+    const call = new SimulatedCall({
+      webhookUrl,
+      durationMs: 6000,
+      dtmf: { digits: '1#', atMs: 3500 },
+    });
+    const running = call.run();
+    await expect
+      .poll(async () => (await callsOf(roomId)).map((c) => c.status), { timeout: 10_000 })
+      .toEqual(['answered']);
+    // Another member of the room's chat, listening the way a browser's data channel does.
+    const chat: any[] = [];
+    const listener = await TextRoomSender.open(
+      await t.server.media!.supervisor.createClient(),
+      t.server.media!.rooms.textRoomId(roomId),
+      'listener-2',
+      t.server.logger,
+      (frame) => chat.push(frame),
+    );
+    const [record] = await callsOf(roomId);
+    await expect
+      .poll(() => chat.filter((f) => f.textroom === 'message'), { timeout: 8000 })
+      .toHaveLength(2);
+    const messages = chat.filter((f) => f.textroom === 'message');
+    expect(messages.map((m) => m.from)).toEqual([record.participantId, record.participantId]);
+    expect(messages.map((m) => JSON.parse(m.text))).toEqual([
+      { message: { type: 'dtmf', digit: '1' }, recipients: null },
+      { message: { type: 'dtmf', digit: '#' }, recipients: null },
+    ]);
+    listener.close();
+    await running;
   });
 
   it('refuses unknown and reused refs and streams without one, with a reason', async () => {

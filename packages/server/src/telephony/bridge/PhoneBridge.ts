@@ -19,6 +19,8 @@ import { TranscoderPool } from './TranscoderPool.js';
 /** Posts a message into a room's chat (the SDKs' `message_received`). */
 export interface RoomMessenger {
   send(roomId: string, fromParticipantId: string, message: Record<string, unknown>): Promise<void>;
+  /** The participant left the room; whatever was kept for it can go. */
+  forget(roomId: string, participantId: string): void;
   close(): Promise<void> | void;
 }
 
@@ -132,7 +134,12 @@ export class PhoneBridge extends SafeEventEmitter<PhoneBridgeEvents> {
       dtmf: (roomId, participantId, digit) => this.#dtmf(roomId, participantId, digit),
       hangUp: (call, callControlId) => this.#hangUp(call, callControlId),
       latency: (direction, ms) => this.#recordLatency(direction, ms),
-      ended: (call) => this.#calls.delete(call),
+      ended: (call) => {
+        this.#calls.delete(call);
+        if (call.roomId !== undefined && call.participantId !== undefined) {
+          this.#options.messenger?.forget(call.roomId, call.participantId);
+        }
+      },
     };
     options.calls.on('callEndRequested', (call) => {
       this.#endWhere((c) => c.callId === call.id, 'api-request', { hangUp: true });
