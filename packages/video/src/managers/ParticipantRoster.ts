@@ -1,0 +1,200 @@
+import type { JanusSession } from '../janus/JanusSession.js';
+import type { JanusFrame, PluginData } from '../janus/janusFrames.js';
+import { JanusPlugin, idField, listField } from '../janus/janusFrames.js';
+import { decodeDisplay, encodeDisplay } from '../janus/display.js';
+import type { Logger } from '../Logger.js';
+import type { StateStore } from '../state/StateStore.js';
+import type { Participant } from '../types.js';
+import { VideoError } from '../VideoError.js';
+
+export interface RosterCallbacks {
+  /** A participant (or phone caller) joined after us. */
+  joined: (participantId: string) => void;
+  leaving: (participantId: string, reason: 'kicked' | null) => void;
+  /** Resolves once the participant's streams are gone (the room removes stragglers). */
+  streamsGone: (participantId: string) => Promise<void>;
+  left: (participantId: string) => void;
+  /** Our own registration left or was kicked: the room is over for us. */
+  localRemoved: (reason: 'kicked' | null) => void;
+  /** A participant's mixed-audio leg is talking. */
+  talking: (participantId: string) => void;
+}
+
+export interface RosterOptions {
+  session: JanusSession;
+  store: StateStore;
+  logger: Logger;
+  roomId: string;
+  callbacks: RosterCallbacks;
+}
+
+/**
+ * The participant roster: an AudioBridge handle without media that registers the local
+ * participant (joined muted, its display carrying the participant id and the app's context) and
+ * hears who joins, leaves, is kicked and talks.
+ */
+export class ParticipantRoster {
+  readonly #session: JanusSession;
+  readonly #store: StateStore;
+  readonly #logger: Logger;
+  readonly #roomId: string;
+  readonly #callbacks: RosterCallbacks;
+  /** AudioBridge ids of registrations → participant ids. */
+  readonly #participantByJanusId = new Map<string, string>();
+  /** AudioBridge ids of mixed-audio legs (and phone calls) → participant ids, for `talking`. */
+  readonly #talkerByJanusId = new Map<string, string>();
+  #handleId = 0;
+
+  constructor(options: RosterOptions) {
+    this.#session = options.session;
+    this.#store = options.store;
+    this.#logger = options.logger;
+    this.#roomId = options.roomId;
+    this.#callbacks = options.callbacks;
+  }
+
+  /**
+   * Registers the local participant. Those already in the room enter the state without events
+   * (the room is not `connected` yet).
+   */
+  async register(): Promise<void> {
+    const state = this.#store.state;
+    const local = state.participants.get(state.localParticipantId);
+    if (local === undefined) {
+      throw VideoError.invalidState('no local participant in the state');
+    }
+    this.#handleId = await this.#session.attach(JanusPlugin.AudioBridge);
+    this.#session.onHandleEvent(this.#handleId, (frame) => this.#onEvent(frame));
+    const { data } = await this.#session.message(this.#handleId, {
+      request: 'join',
+      room: this.#roomId,
+      display: encodeDisplay({
+        participantId: local.id,
+        external: local.context,
+        canReceiveMessages: local.canReceiveMessages,
+      }),
+      muted: true,
+    });
+    const ownId = idField(data, 'id');
+    if (data.audiobridge !== 'joined' || ownId === undefined) {
+      throw VideoError.mediaServer(0, 'the roster join was not answered with "joined"');
+    }
+    this.#participantByJanusId.set(ownId, local.id);
+    for (const entry of listField(data, 'participants')) {
+      this.#add(entry, false);
+    }
+  }
+
+  #onEvent(frame: JanusFrame): void {
+    const data = frame.plugindata?.data;
+    if (data === undefined) {
+      return;
+    }
+    switch (data.audiobridge) {
+      case 'joined':
+        // Our own join carries our id; others' joins list only them.
+        if (data.id === undefined) {
+          for (const entry of listField(data, 'participants')) {
+            this.#add(entry, true);
+          }
+        }
+        return;
+      case 'event': {
+        const kicked = idField(data, 'kicked');
+        if (kicked !== undefined) {
+          void this.#remove(kicked, 'kicked');
+        }
+        const leaving = idField(data, 'leaving');
+        if (leaving !== undefined) {
+          void this.#remove(leaving, null);
+        }
+        return;
+      }
+      case 'talking': {
+        const talker = this.#talkerByJanusId.get(idField(data, 'id') ?? '');
+        if (talker !== undefined && this.#store.state.participants.has(talker)) {
+          this.#callbacks.talking(talker);
+        }
+        return;
+      }
+    }
+  }
+
+  #add(entry: PluginData, announce: boolean): void {
+    const janusId = idField(entry, 'id');
+    const info = decodeDisplay(entry.display);
+    if (janusId === undefined || info === undefined) {
+      this.#logger.warn('ignoring an AudioBridge participant without a valid display', janusId);
+      return;
+    }
+    if (info.participantId === this.#store.state.localParticipantId) {
+      return;
+    }
+    if (info.telephonyEngineParticipant === true) {
+      // A phone call is one AudioBridge leg: registration and audio at once.
+      this.#talkerByJanusId.set(janusId, info.participantId);
+      this.#addParticipant(janusId, info.participantId, 'telephony_engine', info, announce);
+      return;
+    }
+    if (info.stream !== undefined) {
+      // A participant's mixed-audio leg.
+      this.#talkerByJanusId.set(janusId, info.participantId);
+      return;
+    }
+    this.#addParticipant(janusId, info.participantId, 'remote', info, announce);
+  }
+
+  #addParticipant(
+    janusId: string,
+    participantId: string,
+    origin: Participant['origin'],
+    info: { external?: string; canReceiveMessages?: boolean },
+    announce: boolean,
+  ): void {
+    this.#participantByJanusId.set(janusId, participantId);
+    if (this.#store.state.participants.has(participantId)) {
+      return;
+    }
+    this.#store.dispatch({
+      type: 'add_participant',
+      payload: {
+        id: participantId,
+        context: info.external,
+        streams: {},
+        origin,
+        canReceiveMessages: info.canReceiveMessages === true,
+      },
+    });
+    if (announce) {
+      this.#callbacks.joined(participantId);
+    }
+  }
+
+  async #remove(janusId: string, reason: 'kicked' | null): Promise<void> {
+    this.#talkerByJanusId.delete(janusId);
+    const participantId = this.#participantByJanusId.get(janusId);
+    if (participantId === undefined) {
+      return;
+    }
+    this.#participantByJanusId.delete(janusId);
+    if (participantId === this.#store.state.localParticipantId) {
+      this.#callbacks.localRemoved(reason);
+      return;
+    }
+    if (!this.#store.state.participants.has(participantId)) {
+      return;
+    }
+    this.#callbacks.leaving(participantId, reason);
+    await this.#callbacks.streamsGone(participantId);
+    if (this.#store.state.participants.has(participantId)) {
+      this.#store.dispatch({ type: 'remove_participant', payload: { id: participantId } });
+      this.#callbacks.left(participantId);
+    }
+  }
+
+  /** Stops hearing the roster (the session is ending; Janus drops the handle with it). */
+  close(): void {
+    this.#participantByJanusId.clear();
+    this.#talkerByJanusId.clear();
+  }
+}
