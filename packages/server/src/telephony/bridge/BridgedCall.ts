@@ -52,6 +52,8 @@ interface TimedFrame {
 
 export interface BridgedCallStats {
   framesFromCaller: number;
+  /** Caller frames that came before the leg was up (dropped). */
+  framesBeforeJoin: number;
   framesToRoom: number;
   packetsFromRoom: number;
   framesToCaller: number;
@@ -76,13 +78,14 @@ export class BridgedCall {
   readonly #ws: WebSocket;
   readonly #context: BridgeContext;
   readonly #limiter: FrameRateLimiter;
-  readonly #fromCaller = new ReorderBuffer<TimedFrame>(2, 4);
-  readonly #fromRoom = new ReorderBuffer<TimedFrame>(1, 4, 65536);
+  readonly #fromCaller = new ReorderBuffer<TimedFrame>(2, 8);
+  readonly #fromRoom = new ReorderBuffer<TimedFrame>(1, 8, 65536);
   readonly #talk = new TalkDetector();
   /** When each submitted job's frames arrived, in submission order, for latency figures. */
   readonly #inFlight: { callerAt: number | undefined; roomAt: number | undefined }[] = [];
   readonly #stats: BridgedCallStats = {
     framesFromCaller: 0,
+    framesBeforeJoin: 0,
     framesToRoom: 0,
     packetsFromRoom: 0,
     framesToCaller: 0,
@@ -208,6 +211,9 @@ export class BridgedCall {
       return;
     }
     this.#state = 'live';
+    // What the caller said while the leg was being set up is stale now: start from here.
+    this.#stats.framesBeforeJoin = this.#fromCaller.size;
+    this.#fromCaller.clear();
     this.#context.ticker.add(this.#onTick);
     this.#toucher = setInterval(() => {
       if (this.#call !== undefined) {
@@ -318,8 +324,13 @@ export class BridgedCall {
       {
         reason,
         framesFromCaller: this.#stats.framesFromCaller,
+        framesBeforeJoin: this.#stats.framesBeforeJoin,
         framesToRoom: this.#stats.framesToRoom,
         framesToCaller: this.#stats.framesToCaller,
+        packetsFromRoom: this.#stats.packetsFromRoom,
+        droppedToCaller: this.#stats.droppedToCaller,
+        callerReorder: this.#fromCaller.stats,
+        roomReorder: this.#fromRoom.stats,
         problems: this.#stats.problems,
       },
       'phone bridge: call ended',
@@ -435,7 +446,14 @@ export class BridgedCall {
       this.#problem('binary_frame', 'binary frames are not media-stream frames');
       return;
     }
-    const parsed = parseIngestFrame(rawText(data));
+    const text = rawText(data);
+    if (this.#start !== undefined && text.includes('"track":"outbound"')) {
+      // What the caller hears, echoed back by Telnyx (both_tracks): half of all frames, never
+      // wanted, so not parsed.
+      this.#stats.ignoredOutbound += 1;
+      return;
+    }
+    const parsed = parseIngestFrame(text);
     if (!parsed.ok) {
       if (parsed.problem === 'unsupported_format') {
         this.#logger.warn({ detail: parsed.detail }, 'phone bridge: unsupported media format');

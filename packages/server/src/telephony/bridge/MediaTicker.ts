@@ -26,7 +26,7 @@ export class MediaTicker {
   constructor(afterTick: () => void, options: MediaTickerOptions = {}) {
     this.#afterTick = afterTick;
     this.#periodMs = options.periodMs ?? 20;
-    this.#maxCatchUp = options.maxCatchUp ?? 5;
+    this.#maxCatchUp = options.maxCatchUp ?? 10;
     this.#now = options.now ?? (() => performance.now());
   }
 

@@ -47,6 +47,14 @@ export class ReorderBuffer<T> {
     return this.#frames.size;
   }
 
+  /** Forgets the frames held and the position (counters stay): a fresh start. */
+  clear(): void {
+    this.#frames.clear();
+    this.#next = undefined;
+    this.#waited = 0;
+    this.#backlogTicks = 0;
+  }
+
   /** Adds a frame; returns false when it is too late or a duplicate. */
   put(counter: number, frame: T): boolean {
     if (this.#next !== undefined && this.#distance(this.#next, counter) < 0) {
