@@ -102,13 +102,23 @@ export class FakeConnection {
     this.#janus.handle(this, frame);
   }
 
+  /**
+   * How long the server takes to notice that the client went (a dropped network is noticed
+   * late); until then the client's sessions and participants live on.
+   */
+  lingerMs = 0;
+
   /** The client closed. */
   clientClosed(code: number | undefined): void {
     if (this.closed) {
       return;
     }
     this.closed = true;
-    this.#janus.connectionClosed(this);
+    if (this.lingerMs > 0) {
+      setTimeout(() => this.#janus.connectionClosed(this), this.lingerMs);
+    } else {
+      this.#janus.connectionClosed(this);
+    }
     setTimeout(() => this.#handlers.close(code ?? 1005, ''), 0);
   }
 
@@ -317,6 +327,36 @@ export class FakeJanus {
     const rids = /rids=([a-z,]*)/.exec(sdp)?.[1] ?? '';
     return rids === '' ? [] : rids.split(',');
   }
+
+  /**
+   * The gateway's participant binding: an AudioBridge registration under a participant id that
+   * another live connection holds is refused (403).
+   */
+  readonly refuseHeldParticipantIds = (
+    frame: Frame,
+    connection: FakeConnection,
+  ): Refusal | undefined => {
+    const body = frame.body as Frame | undefined;
+    if (frame.janus !== 'message' || body?.request !== 'join' || body.ptype !== undefined) {
+      return undefined;
+    }
+    const info = decodeDisplay(body.display);
+    if (info === undefined || info.stream !== undefined) {
+      return undefined;
+    }
+    const held = [...this.#handles.values()].some((handle) => {
+      const other = decodeDisplay(handle.display);
+      return (
+        handle.plugin === 'janus.plugin.audiobridge' &&
+        handle.session.connection !== connection &&
+        other?.participantId === info.participantId &&
+        other.stream === undefined
+      );
+    });
+    return held
+      ? { status: 403, message: `participant ${info.participantId} is connected elsewhere` }
+      : undefined;
+  };
 
   // ---------------------------------------------------------------------------- server
 

@@ -1,0 +1,242 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeDisplay } from './janus/display.js';
+import type { Room } from './Room.js';
+import { FakeJanus } from './testing/FakeJanus.js';
+import { fakeTrack } from './testing/FakeWebRtc.js';
+import type { Recorded } from './testing/roomHarness.js';
+import { joinFake, recordEvents, settle, waitUntil } from './testing/roomHarness.js';
+import type { InitializeOptions } from './types.js';
+
+const rooms: Room[] = [];
+afterEach(async () => {
+  await Promise.all(rooms.splice(0).map((room) => room.disconnect()));
+});
+
+async function join(
+  janus: FakeJanus,
+  name: string,
+  options: Partial<InitializeOptions> = {},
+): Promise<Room> {
+  const room = await joinFake(janus, { context: JSON.stringify({ name }), ...options });
+  rooms.push(room);
+  return room;
+}
+
+const names = (events: Recorded[]) => events.map((e) => e.name);
+const idOf = (room: Room) => room.getState().localParticipantId;
+
+/** Alice publishes 'self'; Bob joins and subscribes to it. */
+async function aliceAndBob(janus: FakeJanus, bobOptions: Partial<InitializeOptions> = {}) {
+  const alice = await join(janus, 'alice');
+  await alice.addStream('self', { audio: fakeTrack('audio'), video: fakeTrack('video') });
+  const bob = await join(janus, 'bob', bobOptions);
+  await bob.addStream('self', { audio: fakeTrack('audio') });
+  await bob.addSubscription(idOf(alice), 'self', { audio: true, video: true });
+  return { alice, bob, bobConnection: janus.connections[1]! };
+}
+
+/** Client frames of the plugin requests a connection sent, decoded displays included. */
+function rosterJoins(janus: FakeJanus, index: number) {
+  return janus
+    .bodies(janus.connections[index]!, 'join')
+    .map((body) => decodeDisplay(body.display))
+    .filter((info) => info !== undefined && info.stream === undefined && 'external' in info);
+}
+
+describe('reconnection after a network drop', () => {
+  it('rejoins with the same participant id, publishes again and restarts subscriptions', async () => {
+    const janus = new FakeJanus();
+    const { alice, bob, bobConnection } = await aliceAndBob(janus);
+    const bobId = idOf(bob);
+    const streamId = bob.getLocalStreams().self?.id;
+    const oldVideo = bob.getParticipantStream(idOf(alice), 'self')?.videoTrack;
+    const oldMix = bob.getState().mixedAudioTrack;
+    const bobEvents = recordEvents(bob);
+    const aliceEvents = recordEvents(alice);
+    const statuses: string[] = [];
+    bob.on('state_changed', (state) => statuses.push(state.status));
+
+    bobConnection.drop(1006);
+    await waitUntil(() => names(bobEvents).includes('reconnected'));
+
+    expect(bobEvents).toEqual([
+      { name: 'reconnecting', args: [1, 'network_error', '<state>'] },
+      { name: 'subscription_started', args: [idOf(alice), 'self', '<state>'] },
+      { name: 'reconnected', args: ['<state>'] },
+    ]);
+    expect(statuses[0]).toBe('connecting');
+    expect(statuses.at(-1)).toBe('connected');
+    // Same participant, same stream, new media.
+    const state = bob.getState();
+    expect(state.localParticipantId).toBe(bobId);
+    expect(rosterJoins(janus, 2)).toEqual([
+      { participantId: bobId, external: '{"name":"bob"}', canReceiveMessages: false },
+    ]);
+    expect(bob.getLocalStreams().self).toMatchObject({ id: streamId, isConfigured: true });
+    const stream = bob.getParticipantStream(idOf(alice), 'self');
+    expect(stream?.isConfigured).toBe(true);
+    expect(stream?.videoTrack).toBeDefined();
+    expect(stream?.videoTrack).not.toBe(oldVideo);
+    expect(state.mixedAudioTrack).toBeDefined();
+    expect(state.mixedAudioTrack).not.toBe(oldMix);
+    expect(state.subscriptions.get(idOf(alice))?.get('self')).toMatchObject({
+      audio: true,
+      video: true,
+    });
+
+    // Alice saw Bob go and come back under the same id, with his stream.
+    await waitUntil(() => names(aliceEvents).includes('stream_published'));
+    expect(names(aliceEvents)).toEqual(
+      expect.arrayContaining([
+        'participant_leaving',
+        'participant_left',
+        'participant_joined',
+        'stream_published',
+      ]),
+    );
+    expect(names(aliceEvents).indexOf('participant_left')).toBeLessThan(
+      names(aliceEvents).indexOf('participant_joined'),
+    );
+    expect(alice.getState().participants.get(bobId)?.streams.self).toBe(streamId);
+  });
+
+  it('announces who came and went while it was away', async () => {
+    const janus = new FakeJanus();
+    const { alice, bob, bobConnection } = await aliceAndBob(janus, {
+      clientToken: 'token-bob',
+      reconnect: { maxAttempts: 100, initialDelayMs: 5, maxDelayMs: 10 },
+    });
+    const aliceId = idOf(alice);
+    const bobEvents = recordEvents(bob);
+    // The server stays out of Bob's reach until Carol has arrived and Alice has left.
+    let reachable = false;
+    janus.options.refuse = (frame) =>
+      frame.client_token === 'token-bob' && !reachable
+        ? { status: 503, message: 'unavailable', close: 1011 }
+        : undefined;
+    bobConnection.drop(1006);
+    await waitUntil(() => names(bobEvents).includes('reconnecting'));
+    const carol = await join(janus, 'carol');
+    await carol.addStream('screen', { video: fakeTrack('video') });
+    await alice.disconnect();
+    reachable = true;
+    await waitUntil(() => names(bobEvents).includes('reconnected'));
+
+    const carolId = idOf(carol);
+    const afterAttempts = bobEvents.filter((e) => e.name !== 'reconnecting');
+    expect(afterAttempts).toEqual([
+      { name: 'subscription_ended', args: [aliceId, 'self', '<state>'] },
+      { name: 'stream_unpublished', args: [aliceId, 'self', '<state>'] },
+      { name: 'participant_leaving', args: [aliceId, null, '<state>'] },
+      { name: 'participant_left', args: [aliceId, '<state>'] },
+      { name: 'participant_joined', args: [carolId, '<state>'] },
+      { name: 'stream_published', args: [carolId, 'screen', '<state>'] },
+      { name: 'reconnected', args: ['<state>'] },
+    ]);
+    const attempts = bobEvents.filter((e) => e.name === 'reconnecting').map((e) => e.args[0]);
+    expect(attempts.length).toBeGreaterThan(1);
+    expect(attempts).toEqual(attempts.map((_, i) => i + 1));
+    expect([...bob.getState().participants.keys()].sort()).toEqual([idOf(bob), carolId].sort());
+  });
+
+  it('notices a dead connection by unanswered keepalives and reconnects', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    bobConnection.blackhole = true;
+    await waitUntil(() => names(events).includes('reconnected'), 3_000);
+    expect(events[0]).toEqual({ name: 'reconnecting', args: [1, 'network_error', '<state>'] });
+  });
+
+  it('retries while the server still holds the old connection of the participant', async () => {
+    const janus = new FakeJanus();
+    janus.options.refuse = janus.refuseHeldParticipantIds;
+    const { bob, bobConnection } = await aliceAndBob(janus, {
+      reconnect: { maxAttempts: 20, initialDelayMs: 10, maxDelayMs: 20 },
+    });
+    const events = recordEvents(bob);
+    // The server notices the drop only 80 ms later.
+    bobConnection.lingerMs = 80;
+    bobConnection.blackhole = true;
+    await waitUntil(() => names(events).includes('reconnected'), 3_000);
+    const attempts = events.filter((e) => e.name === 'reconnecting');
+    expect(attempts.length).toBeGreaterThan(1);
+    expect(bob.getState().status).toBe('connected');
+  });
+
+  it('gives up after its attempts: "disconnected" with network_error', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    janus.options.refuse = (frame) =>
+      frame.janus === 'create' ? { status: 503, message: 'unavailable', close: 1011 } : undefined;
+    bobConnection.drop(1012);
+    await waitUntil(() => names(events).includes('disconnected'));
+    expect(names(events)).toEqual([
+      'reconnecting',
+      'reconnecting',
+      'reconnecting',
+      'reconnecting',
+      'disconnected',
+    ]);
+    expect(events.at(-1)?.args[0]).toBe('network_error');
+    expect(bob.getState().status).toBe('disconnected');
+  });
+
+  it('stops at once when the token is no longer accepted', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    janus.options.refuse = () => ({ status: 401, message: 'token expired', close: 4001 });
+    bobConnection.drop(1006);
+    await waitUntil(() => names(events).includes('disconnected'));
+    expect(names(events)).toEqual(['reconnecting', 'disconnected']);
+    expect(events.at(-1)?.args[0]).toBe('unauthorized');
+  });
+
+  it('uses the latest client token to reconnect', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    await bob.updateClientToken('token-2');
+    expect(janus.requests(bobConnection, 'keepalive').at(-1)?.client_token).toBe('token-2');
+    bobConnection.drop(1006);
+    await waitUntil(() => names(events).includes('reconnected'));
+    for (const frame of janus.requests(janus.last)) {
+      expect(frame.client_token).toBe('token-2');
+    }
+  });
+
+  it('does not reconnect after the room was deleted, nor when told not to', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    bobConnection.drop(4000);
+    await waitUntil(() => events.length > 0);
+    expect(events).toEqual([{ name: 'disconnected', args: ['session_terminated', '<state>'] }]);
+
+    const carol = await join(janus, 'carol', { reconnect: false });
+    const carolEvents = recordEvents(carol);
+    janus.last.drop(1006);
+    await waitUntil(() => carolEvents.length > 0);
+    expect(carolEvents).toEqual([{ name: 'disconnected', args: ['network_error', '<state>'] }]);
+  });
+
+  it('stops reconnecting when the app disconnects', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus, {
+      reconnect: { maxAttempts: 100, initialDelayMs: 20, maxDelayMs: 20 },
+    });
+    const events = recordEvents(bob);
+    janus.options.refuse = (frame) =>
+      frame.janus === 'create' ? { status: 503, message: 'unavailable', close: 1011 } : undefined;
+    bobConnection.drop(1006);
+    await waitUntil(() => names(events).includes('reconnecting'));
+    await bob.disconnect();
+    const connections = janus.connections.length;
+    await settle(100);
+    expect(events.at(-1)).toEqual({ name: 'disconnected', args: ['user_initiated', '<state>'] });
+    expect(names(events).filter((n) => n === 'disconnected')).toHaveLength(1);
+    expect(janus.connections.length).toBe(connections);
+  });
+});
