@@ -400,6 +400,9 @@ export class BridgedCall {
       display: Buffer.from(JSON.stringify(display), 'utf8').toString('base64'),
       muted: false,
       codec: 'opus',
+      // The bridge already paces the leg every 20 ms; Janus's default (6 packets) would only add
+      // 80 ms of delay.
+      prebuffer: 2,
       rtp: { ip: '127.0.0.1', port: socket.address().port, payload_type: OPUS_PT },
     });
     const rtp = reply.data.rtp as { ip?: unknown; port?: unknown } | undefined;
