@@ -1,0 +1,228 @@
+/* global window, document, AudioContext, MediaStream */
+// Drives @palaver/video's one-file bundle (served as /palaver-video.js) in the page, and
+// measures what a user would see and hear: every SDK event with its time, each remote video's
+// frames and brightness, the energy of the mixed room audio. It subscribes to every remote
+// stream, again after a reconnection. The test reads `window.client` through Playwright, in the
+// shape of page/client.mjs (e2e/support/sdkPage.ts).
+const { initialize } = await import('/palaver-video.js');
+
+const EVENTS = [
+  'connected',
+  'disconnected',
+  'participant_joined',
+  'participant_leaving',
+  'participant_left',
+  'stream_published',
+  'stream_unpublished',
+  'subscription_started',
+  'subscription_ended',
+  'track_enabled',
+  'track_disabled',
+  'track_censored',
+  'track_uncensored',
+  'audio_activity',
+  'message_received',
+  'reconnecting',
+  'reconnected',
+];
+
+const client = {
+  events: [],
+  errors: [],
+  timings: {},
+  videos: {},
+  audio: { mixedMaxRms: 0, streamMaxRms: 0 },
+  room: undefined,
+};
+window.client = client;
+window.addEventListener('unhandledrejection', (event) => client.errors.push(String(event.reason)));
+window.addEventListener('error', (event) => client.errors.push(String(event.message)));
+
+const now = () => Math.round(performance.now());
+const subscribed = new Set();
+
+function plain(arg) {
+  if (arg === null || ['string', 'number', 'boolean'].includes(typeof arg) || Array.isArray(arg)) {
+    return arg;
+  }
+  // The state is large and full of tracks; messages are small plain objects.
+  return arg && typeof arg === 'object' && 'payload' in arg ? { ...arg } : undefined;
+}
+
+client.connect = async ({ roomId, token, context, server }) => {
+  client.events = [];
+  client.videos = {};
+  subscribed.clear();
+  const started = now();
+  client.timings = { connectStartedAt: started };
+  const room = await initialize({
+    roomId,
+    clientToken: token,
+    context,
+    server,
+    enableMessages: true,
+  });
+  client.room = room;
+  for (const name of EVENTS) {
+    room.on(name, (...args) => client.events.push({ name, t: now(), args: args.map(plain) }));
+  }
+  room.on('stream_published', (participantId, key) => subscribe(participantId, key));
+  room.on('stream_unpublished', (participantId, key) =>
+    subscribed.delete(`${participantId}/${key}`),
+  );
+  room.on('subscription_started', (participantId, key) => watch(participantId, key));
+  room.on('reconnected', () => watchMixedAudio());
+  client.timings.initializeMs = now() - started;
+  await room.connect();
+  client.timings.connectMs = now() - started;
+  client.localParticipantId = room.getLocalParticipant().id;
+  watchMixedAudio();
+  // Streams published before we connected are in the state, without events.
+  for (const stream of room.getState().streams.values()) {
+    if (stream.origin === 'remote') {
+      subscribe(stream.participantId, stream.key);
+    }
+  }
+};
+
+client.publish = async () => {
+  const media = await navigator.mediaDevices.getUserMedia({
+    audio: true,
+    video: { width: 320, height: 240, frameRate: 15 },
+  });
+  const started = now();
+  await client.room.addStream('self', {
+    audio: media.getAudioTracks()[0],
+    video: media.getVideoTracks()[0],
+  });
+  client.timings.publishMs = now() - started;
+};
+
+function subscribe(participantId, key) {
+  const id = `${participantId}/${key}`;
+  if (subscribed.has(id) || participantId === client.localParticipantId) {
+    return;
+  }
+  subscribed.add(id);
+  client.room.addSubscription(participantId, key, { audio: false, video: true }).catch((error) => {
+    subscribed.delete(id);
+    client.errors.push(`subscribe ${id}: ${String(error)}`);
+  });
+}
+
+function watch(participantId, key) {
+  const id = `${participantId}/${key}`;
+  const stream = client.room.getParticipantStream(participantId, key);
+  const previous = client.videos[id];
+  const info = {
+    frames: 0,
+    luma: 0,
+    subscribedAt: now(),
+    // A reconnection restarts the subscription with new tracks: count how often.
+    starts: (previous?.starts ?? 0) + 1,
+  };
+  client.videos[id] = info;
+  if (!stream?.videoTrack) {
+    return;
+  }
+  document.querySelector(`video[data-id="${id}"]`)?.remove();
+  const video = document.createElement('video');
+  video.dataset.id = id;
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = new MediaStream([stream.videoTrack]);
+  document.body.append(video);
+  void video.play();
+  const canvas = document.createElement('canvas');
+  canvas.width = 32;
+  canvas.height = 24;
+  const context2d = canvas.getContext('2d', { willReadFrequently: true });
+  const onFrame = (_now, metadata) => {
+    if (client.videos[id] !== info) {
+      return;
+    }
+    info.frames = metadata.presentedFrames;
+    info.width = metadata.width;
+    info.height = metadata.height;
+    info.firstFrameAt ??= now();
+    if (info.frames % 10 === 1) {
+      context2d.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const { data } = context2d.getImageData(0, 0, canvas.width, canvas.height);
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+      }
+      info.luma = Math.round(sum / (data.length / 4));
+    }
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+let audioContext;
+let mixedTrack;
+function watchMixedAudio() {
+  const track = client.room.getState().mixedAudioTrack;
+  if (!track || track === mixedTrack) {
+    return;
+  }
+  mixedTrack = track;
+  // Chromium feeds a remote WebRTC track into Web Audio only while a media element plays it.
+  const element = document.createElement('audio');
+  element.muted = true;
+  element.srcObject = new MediaStream([track]);
+  document.body.append(element);
+  void element.play();
+  audioContext ??= new AudioContext();
+  const source = audioContext.createMediaStreamSource(new MediaStream([track]));
+  const analyser = audioContext.createAnalyser();
+  analyser.fftSize = 2048;
+  source.connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  const timer = window.setInterval(() => {
+    if (mixedTrack !== track) {
+      window.clearInterval(timer);
+      return;
+    }
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const sample of samples) {
+      sum += sample * sample;
+    }
+    client.audio.mixedMaxRms = Math.max(client.audio.mixedMaxRms, Math.sqrt(sum / samples.length));
+  }, 50);
+}
+
+client.resetAudio = () => {
+  client.audio.mixedMaxRms = 0;
+  client.audio.streamMaxRms = 0;
+};
+
+client.send = (text) => client.room.sendMessage({ type: 'text', payload: text });
+
+client.disconnect = () => client.room.disconnect();
+
+/** What the test reads: plain data only. */
+client.snapshot = () =>
+  JSON.parse(
+    JSON.stringify({
+      events: client.events,
+      errors: client.errors,
+      timings: client.timings,
+      videos: client.videos,
+      audio: client.audio,
+      localParticipantId: client.localParticipantId,
+      status: client.room?.getState().status,
+      streams: client.room
+        ? [...client.room.getState().streams.values()].map((s) => ({
+            participantId: s.participantId,
+            key: s.key,
+            origin: s.origin,
+            isAudioCensored: s.isAudioCensored,
+            isVideoCensored: s.isVideoCensored,
+          }))
+        : [],
+    }),
+  );
+
+window.clientReady = true;
