@@ -369,7 +369,10 @@ describe('a room', () => {
     expect(bob.getState().status).toBe('disconnected');
     expect(bob.getState().streams.size + bob.getState().subscriptions.size).toBe(0);
     expect([...bob.getState().participants.keys()]).toEqual([bobId]);
+    // One destroy ends the session and every handle with it.
     expect(janus.requests(janus.connections[1]!, 'destroy')).toHaveLength(1);
+    expect(janus.requests(janus.connections[1]!, 'detach')).toHaveLength(0);
+    expect(janus.last.closed).toBe(true);
     await bob.disconnect();
   });
 

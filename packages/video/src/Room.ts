@@ -520,8 +520,9 @@ export class Room {
     }
     this.#finished = true;
     this.#metrics.close();
-    this.#connection?.close();
+    // The session first: Janus then drops every handle with it, so no detach is needed.
     this.#session?.destroy(reason);
+    this.#connection?.close();
     this.#store.dispatch({ type: 'status_changed', payload: 'disconnected' });
     this.#store.replaceQuietly({ type: 'reset', payload: { status: 'disconnected' } });
     this.#logger.info(`disconnected: ${reason}`);
