@@ -496,7 +496,9 @@ export class BridgedCall {
         }
         this.#stats.framesFromCaller += 1;
         this.#fromCaller.put(frame.chunk ?? frame.sequence ?? this.#stats.framesFromCaller, {
-          data: frame.payload,
+          // A compact copy: the decoded payload is a view into Node's 8 KiB buffer pool, and
+          // posting a view to a worker would copy the whole pool slab.
+          data: new Uint8Array(frame.payload),
           at: performance.now(),
         });
         break;
@@ -538,7 +540,10 @@ export class BridgedCall {
       return;
     }
     this.#stats.packetsFromRoom += 1;
-    this.#fromRoom.put(packet.sequence, { data: packet.payload, at: performance.now() });
+    this.#fromRoom.put(packet.sequence, {
+      data: new Uint8Array(packet.payload),
+      at: performance.now(),
+    });
   }
 
   #tick(): void {

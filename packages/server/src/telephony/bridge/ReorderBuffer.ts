@@ -10,7 +10,7 @@ export interface ReorderStats {
 }
 
 /** Ticks a standing backlog may last before a frame of it is dropped. */
-const BACKLOG_TICKS = 25;
+const BACKLOG_TICKS = 50;
 
 /**
  * Puts frames numbered by a counter (Telnyx's `chunk`, an RTP sequence number) back in order
@@ -19,8 +19,8 @@ const BACKLOG_TICKS = 25;
  * `take()` hands out the next frame in order. When that one has not come but later ones have, it
  * waits up to `window` ticks for it, then skips the gap. More than `depth` frames waiting means
  * the sender got ahead (a burst, or its clock runs faster): the oldest are dropped so latency does
- * not grow; a backlog that stays for half a second (a join that took a while, clock drift) is
- * worked off one frame at a time. Hand-written because it runs for every frame of every call.
+ * not grow; a backlog of more than two frames that stays for a second (a burst after a stall,
+ * clock drift) is worked off one frame at a time. Hand-written because it runs for every frame of every call.
  */
 export class ReorderBuffer<T> {
   readonly stats: ReorderStats = { late: 0, duplicates: 0, overflow: 0, missing: 0 };
@@ -81,8 +81,9 @@ export class ReorderBuffer<T> {
 
   /** The next frame in order, or undefined (nothing yet, or waiting for a late one). */
   take(): T | undefined {
-    // More than one frame waiting tick after tick is latency nobody needs: skip one.
-    this.#backlogTicks = this.#frames.size > 1 ? this.#backlogTicks + 1 : 0;
+    // More than two frames waiting tick after tick is latency nobody needs: skip one. (One or
+    // two waiting is the normal phase jitter between the sender's clock and ours.)
+    this.#backlogTicks = this.#frames.size > 2 ? this.#backlogTicks + 1 : 0;
     if (this.#backlogTicks > BACKLOG_TICKS && this.#next !== undefined) {
       this.#backlogTicks = 0;
       if (this.#frames.delete(this.#next)) {

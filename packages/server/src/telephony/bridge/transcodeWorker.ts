@@ -94,7 +94,13 @@ port?.on('message', (message: ToWorker) => {
             );
             ulaw = mulawEncode(samples.length === SAMPLES ? samples : fit(samples));
           }
-          results.push({ channel: job.channel, opus, levelDbfs: levelDbfs(pcm), ulaw });
+          // Compact copies: libopus' Buffers may be views into a shared pool slab.
+          results.push({
+            channel: job.channel,
+            opus: new Uint8Array(opus),
+            levelDbfs: levelDbfs(pcm),
+            ulaw,
+          });
         } catch (error) {
           channels.delete(job.channel);
           post({
