@@ -372,6 +372,13 @@ export class Room {
       subscriptionEnded: (id, key) => this.#emitConnected('subscription_ended', id, key, state()),
       messageReceived: (id, message, recipients) =>
         this.#emitConnected('message_received', id, message, recipients, state()),
+      mediaFailed: () => {
+        if (this.#store.state.status === 'connected') {
+          // Rejoining restarts every PeerConnection; the session goes first.
+          this.#logger.warn('a media connection failed: rejoining');
+          this.#session?.destroy(Reason.NETWORK_ERROR);
+        }
+      },
       localRemoved: (reason) => {
         const local = state().localParticipantId;
         this.#emitConnected('participant_leaving', local, reason, state());

@@ -31,6 +31,8 @@ export interface ConnectionEvents {
   messageReceived: (participantId: string, message: Message, recipients: string[] | null) => void;
   /** The server removed the local participant (kicked) or its registration ended. */
   localRemoved: (reason: 'kicked' | null) => void;
+  /** A PeerConnection failed (ICE gave up): the media path is gone though signalling may live. */
+  mediaFailed: () => void;
 }
 
 export interface RoomConnectionOptions {
@@ -66,8 +68,21 @@ export class RoomConnection {
   readonly #options: RoomConnectionOptions;
 
   constructor(options: RoomConnectionOptions) {
-    this.#options = options;
-    const { session, store, platform, logger, roomId, events } = options;
+    const { session, store, logger, roomId, events } = options;
+    // Every PeerConnection of this connection reports its failure.
+    const platform: MediaPlatform = {
+      ...options.platform,
+      createPeerConnection: () => {
+        const pc = options.platform.createPeerConnection();
+        pc.addEventListener('connectionstatechange', () => {
+          if (pc.connectionState === 'failed' && !this.#closed) {
+            events.mediaFailed();
+          }
+        });
+        return pc;
+      },
+    };
+    this.#options = { ...options, platform };
     this.session = session;
     this.streams = new StreamManager({
       session,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeDisplay } from './janus/display.js';
 import type { Room } from './Room.js';
 import { FakeJanus } from './testing/FakeJanus.js';
-import { fakeTrack } from './testing/FakeWebRtc.js';
+import { FakePeerConnection, fakeTrack } from './testing/FakeWebRtc.js';
 import type { Recorded } from './testing/roomHarness.js';
 import { joinFake, recordEvents, settle, waitUntil } from './testing/roomHarness.js';
 import type { InitializeOptions } from './types.js';
@@ -146,6 +146,19 @@ describe('reconnection after a network drop', () => {
     bobConnection.blackhole = true;
     await waitUntil(() => names(events).includes('reconnected'), 3_000);
     expect(events[0]).toEqual({ name: 'reconnecting', args: [1, 'network_error', '<state>'] });
+  });
+
+  it('rejoins when a media connection fails while signalling still works', async () => {
+    const janus = new FakeJanus();
+    const { bob } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    const connections = janus.connections.length;
+    const subscriberPc = [...FakePeerConnection.byId.values()].at(-1);
+    subscriberPc?.fail();
+    await waitUntil(() => names(events).includes('reconnected'));
+    expect(events[0]).toEqual({ name: 'reconnecting', args: [1, 'network_error', '<state>'] });
+    expect(janus.connections.length).toBe(connections + 1);
+    expect(janus.requests(janus.connections[connections - 1]!, 'destroy')).toHaveLength(1);
   });
 
   it('retries while the server still holds the old connection of the participant', async () => {

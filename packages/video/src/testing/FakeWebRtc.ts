@@ -201,6 +201,12 @@ export class FakePeerConnection extends EventTarget {
     return Promise.resolve();
   }
 
+  /** ICE gives up: the media path is gone. */
+  fail(): void {
+    this.connectionState = 'failed';
+    this.#dispatch('connectionstatechange', {});
+  }
+
   createDataChannel(label: string): FakeDataChannel {
     const channel = new FakeDataChannel(label, this);
     this.channels.push(channel);
