@@ -124,13 +124,16 @@ export class RoomConnection {
         joined: events.participantJoined,
         leaving: events.participantLeaving,
         streamsGone: async (participantId) => {
+          // The streams it had when it left (a quick rejoin may bring new ones meanwhile).
+          const streamIds = Object.values(
+            store.state.participants.get(participantId)?.streams ?? {},
+          );
           const gone = await store.waitFor(
-            (state) =>
-              Object.keys(state.participants.get(participantId)?.streams ?? {}).length === 0,
+            (state) => streamIds.every((id) => !state.streams.has(id)),
             LEAVE_GRACE_MS,
           );
           if (!gone) {
-            await this.streams.removeRemoteStreamsOf(participantId);
+            await this.streams.removeRemoteStreams(streamIds);
           }
         },
         left: events.participantLeft,

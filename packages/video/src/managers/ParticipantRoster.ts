@@ -43,7 +43,16 @@ export class ParticipantRoster {
   readonly #participantByJanusId = new Map<string, string>();
   /** AudioBridge ids of mixed-audio legs (and phone calls) → participant ids, for `talking`. */
   readonly #talkerByJanusId = new Map<string, string>();
+  /** Participants whose leaving is under way. */
+  readonly #leaving = new Set<string>();
+  /** Participants who registered again while their leaving was under way (a quick rejoin). */
+  readonly #rejoined = new Map<string, Participant>();
   #handleId = 0;
+
+  /** Events are handled without a caller to tell: failures go to the log. */
+  readonly #logFailure = (error: unknown): void => {
+    this.#logger.error('handling a roster event failed', error);
+  };
 
   constructor(options: RosterOptions) {
     this.#session = options.session;
@@ -102,11 +111,11 @@ export class ParticipantRoster {
       case 'event': {
         const kicked = idField(data, 'kicked');
         if (kicked !== undefined) {
-          void this.#remove(kicked, 'kicked');
+          this.#remove(kicked, 'kicked').catch(this.#logFailure);
         }
         const leaving = idField(data, 'leaving');
         if (leaving !== undefined) {
-          void this.#remove(leaving, null);
+          this.#remove(leaving, null).catch(this.#logFailure);
         }
         return;
       }
@@ -152,19 +161,22 @@ export class ParticipantRoster {
     announce: boolean,
   ): void {
     this.#participantByJanusId.set(janusId, participantId);
+    const participant: Participant = {
+      id: participantId,
+      context: info.external,
+      streams: {},
+      origin,
+      canReceiveMessages: info.canReceiveMessages === true,
+    };
+    if (this.#leaving.has(participantId)) {
+      // Back before the old registration is gone: joins again once it is.
+      this.#rejoined.set(participantId, participant);
+      return;
+    }
     if (this.#store.state.participants.has(participantId)) {
       return;
     }
-    this.#store.dispatch({
-      type: 'add_participant',
-      payload: {
-        id: participantId,
-        context: info.external,
-        streams: {},
-        origin,
-        canReceiveMessages: info.canReceiveMessages === true,
-      },
-    });
+    this.#store.dispatch({ type: 'add_participant', payload: participant });
     if (announce) {
       this.#callbacks.joined(participantId);
     }
@@ -184,11 +196,22 @@ export class ParticipantRoster {
     if (!this.#store.state.participants.has(participantId)) {
       return;
     }
-    this.#callbacks.leaving(participantId, reason);
-    await this.#callbacks.streamsGone(participantId);
-    if (this.#store.state.participants.has(participantId)) {
-      this.#store.dispatch({ type: 'remove_participant', payload: { id: participantId } });
-      this.#callbacks.left(participantId);
+    this.#leaving.add(participantId);
+    try {
+      this.#callbacks.leaving(participantId, reason);
+      await this.#callbacks.streamsGone(participantId);
+      if (this.#store.state.participants.has(participantId)) {
+        this.#store.dispatch({ type: 'remove_participant', payload: { id: participantId } });
+        this.#callbacks.left(participantId);
+      }
+    } finally {
+      this.#leaving.delete(participantId);
+    }
+    const rejoined = this.#rejoined.get(participantId);
+    if (rejoined !== undefined) {
+      this.#rejoined.delete(participantId);
+      this.#store.dispatch({ type: 'add_participant', payload: rejoined });
+      this.#callbacks.joined(participantId);
     }
   }
 
@@ -196,5 +219,6 @@ export class ParticipantRoster {
   close(): void {
     this.#participantByJanusId.clear();
     this.#talkerByJanusId.clear();
+    this.#rejoined.clear();
   }
 }

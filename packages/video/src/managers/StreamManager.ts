@@ -61,6 +61,11 @@ export class StreamManager {
   readonly #pendingKeys = new Set<string>();
   #closed = false;
 
+  /** Events are handled without a caller to tell: failures go to the log. */
+  readonly #logFailure = (error: unknown): void => {
+    this.#logger.error('handling a stream event failed', error);
+  };
+
   constructor(options: StreamManagerOptions) {
     this.#session = options.session;
     this.#store = options.store;
@@ -83,7 +88,17 @@ export class StreamManager {
     if (data.videoroom !== 'joined') {
       throw VideoError.mediaServer(0, 'the stream listener join was not answered with "joined"');
     }
-    await Promise.all(listField(data, 'publishers').map((entry) => this.#addRemote(entry, false)));
+    // Streams of participants the roster knows enter the state before `connected`; a stream
+    // whose participant the roster has not told of yet follows when it does.
+    const publishers = listField(data, 'publishers');
+    const known = (entry: PluginData): boolean => {
+      const id = decodeDisplay(entry.display)?.participantId;
+      return id !== undefined && this.#store.state.participants.has(id);
+    };
+    for (const entry of publishers.filter((entry) => !known(entry))) {
+      this.#addRemote(entry, false).catch(this.#logFailure);
+    }
+    await Promise.all(publishers.filter(known).map((entry) => this.#addRemote(entry, false)));
   }
 
   /** The VideoRoom publisher id (the subscription `feed`) of a stream. */
@@ -245,11 +260,12 @@ export class StreamManager {
     this.#callbacks.unpublished(stream.participantId, key);
   }
 
-  /** Removes what is left of a participant's remote streams (it left without unpublishing). */
-  async removeRemoteStreamsOf(participantId: string): Promise<void> {
-    const streams = [...this.#store.state.streams.values()].filter(
-      (stream) => stream.participantId === participantId && stream.origin === 'remote',
-    );
+  /** Removes these remote streams, left behind by a participant who went without unpublishing. */
+  async removeRemoteStreams(streamIds: readonly string[]): Promise<void> {
+    const streams = streamIds.flatMap((id) => {
+      const stream = this.#store.state.streams.get(id);
+      return stream?.origin === 'remote' ? [stream] : [];
+    });
     for (const stream of streams) {
       const publisherId = this.#publisherByStream.get(stream.id);
       if (publisherId !== undefined) {
@@ -278,7 +294,7 @@ export class StreamManager {
     for (const field of ['unpublished', 'kicked', 'leaving']) {
       const publisherId = idField(data, field);
       if (publisherId !== undefined) {
-        void this.#removeRemote(publisherId);
+        this.#removeRemote(publisherId).catch(this.#logFailure);
       }
     }
     for (const kind of ['audio', 'video'] as const) {
@@ -288,7 +304,7 @@ export class StreamManager {
       }
     }
     for (const entry of listField(data, 'publishers')) {
-      void this.#addRemote(entry, true);
+      this.#addRemote(entry, true).catch(this.#logFailure);
     }
     if (data.id !== undefined && typeof data.display === 'string') {
       this.#displayChanged(data);
@@ -325,6 +341,10 @@ export class StreamManager {
         await this.#removeRemote(previousPublisher);
       }
     }
+    if (this.#closed || !this.#store.state.participants.has(participantId)) {
+      // The participant left while its old stream went.
+      return;
+    }
     const stream: Stream = {
       id: info.stream.id,
       key: info.stream.key,
@@ -341,7 +361,8 @@ export class StreamManager {
     this.#store.dispatch({ type: 'add_stream', payload: stream });
     this.#streamByPublisher.set(publisherId, stream.id);
     this.#publisherByStream.set(stream.id, publisherId);
-    if (announce) {
+    // A stream that arrives late, once the room is connected, is news for the app too.
+    if (announce || this.#store.state.status === 'connected') {
       this.#callbacks.published(participantId, stream.key);
     }
   }
