@@ -150,6 +150,25 @@ describe('@palaver/video in Chromium, beside the official SDK', () => {
       ]);
   });
 
+  it('shows a screen share as a second stream on every page', async () => {
+    await inPage(ana, 'share');
+    await expect
+      .poll(
+        async () => {
+          const [b, t] = await Promise.all([view(ben), view(tel)]);
+          return [b, t].map((v) => (v.videos[`${ids.ana}/presentation`]?.frames ?? 0) >= 10);
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toEqual([true, true]);
+    const [b, t] = await Promise.all([view(ben), view(tel)]);
+    for (const v of [b, t]) {
+      expect(eventsNamed(v, 'stream_published')).toContainEqual([ids.ana, 'presentation']);
+      expect(v.videos[`${ids.ana}/presentation`]?.width).toBe(640);
+      expect(v.videos[`${ids.ana}/self`]?.frames).toBeGreaterThan(0);
+    }
+  });
+
   it('shows a moderator mute from the REST API as track_censored on every page', async () => {
     const sessionId = (await api('GET', `/v2/rooms/${roomId}`)).body.data.active_session_id;
     const muted = await api('POST', `/v2/room_sessions/${sessionId}/actions/mute`, {

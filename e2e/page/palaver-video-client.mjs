@@ -98,6 +98,24 @@ client.publish = async () => {
   client.timings.publishMs = now() - started;
 };
 
+/** Shares a "screen": a canvas that changes every frame, as the stream key 'presentation'. */
+client.share = async () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const context2d = canvas.getContext('2d');
+  let tick = 0;
+  window.setInterval(() => {
+    tick += 1;
+    context2d.fillStyle = `hsl(${(tick * 7) % 360} 70% 50%)`;
+    context2d.fillRect(0, 0, canvas.width, canvas.height);
+    context2d.fillStyle = '#fff';
+    context2d.fillRect((tick * 8) % canvas.width, 100, 80, 80);
+  }, 66);
+  const [track] = canvas.captureStream(15).getVideoTracks();
+  await client.room.addStream('presentation', { video: track });
+};
+
 function subscribe(participantId, key) {
   const id = `${participantId}/${key}`;
   if (subscribed.has(id) || participantId === client.localParticipantId) {
