@@ -254,8 +254,28 @@ describe('@palaver/video in Chromium, beside the official SDK', () => {
       .toEqual([true, true, true]);
   });
 
+  it('shows a REST kick on both SDKs, and the kicked page is disconnected as kicked', async () => {
+    const sessionId = (await api('GET', `/v2/rooms/${roomId}`)).body.data.active_session_id;
+    const kicked = await api('POST', `/v2/room_sessions/${sessionId}/actions/kick`, {
+      participants: [ids.ben],
+    });
+    expect(kicked.status).toBe(200);
+    await expect
+      .poll(async () => eventsNamed(await view(ben), 'disconnected'), { timeout: 10_000 })
+      .toEqual([['kicked']]);
+    expect(eventsNamed(await view(ben), 'participant_leaving')).toContainEqual([ids.ben, 'kicked']);
+    await expect
+      .poll(async () =>
+        (await Promise.all([view(ana), view(tel)])).map((v) =>
+          eventsNamed(v, 'participant_leaving').some(
+            ([id, reason]) => id === ids.ben && reason === 'kicked',
+          ),
+        ),
+      )
+      .toEqual([true, true]);
+  });
+
   it('leaves: every page sees the others go', async () => {
-    await inPage(ben, 'disconnect');
     await inPage(tel, 'disconnect');
     await expect
       .poll(async () => eventsNamed(await view(ana), 'participant_left').map(([id]) => id))
