@@ -167,11 +167,6 @@ export class StreamManager {
     );
   }
 
-  /** The publish options of each local stream key, to publish them again after a reconnection. */
-  get localOptions(): ReadonlyMap<string, PublishOptions> {
-    return new Map([...this.#local].map(([key, { options }]) => [key, options]));
-  }
-
   async #startPublisher(stream: Stream, options: PublishOptions): Promise<void> {
     const publisher = await Publisher.start({
       session: this.#session,
