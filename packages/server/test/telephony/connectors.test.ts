@@ -198,7 +198,7 @@ describe.each(DIALECTS)('connectors on %s', (dialect) => {
     expect(bare.status).toBe(200);
     const none = await fetch(`${t.url}/v2/connectors`);
     expect(none.status).toBe(401);
-    const body = (await none.json());
+    const body = await none.json();
     expect(body.message).toMatch(/an API key is required/);
     expect(body.code).toBe('unauthorized');
   });

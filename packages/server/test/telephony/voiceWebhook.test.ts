@@ -160,7 +160,7 @@ describe.each(DIALECTS)('the TeXML voice webhook on %s', (dialect) => {
       body: JSON.stringify({ From: '+1312', To: '+1313' }),
     });
     expect(json.status).toBe(415);
-    expect(((await json.json())).message).toMatch(/form-encoded/);
+    expect((await json.json()).message).toMatch(/form-encoded/);
 
     const huge = await fetch(url, {
       method: 'POST',
