@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApp } from './api/createApp.js';
@@ -25,6 +26,9 @@ import { TokenVerifier } from './tokens/TokenVerifier.js';
 import { PresenceWebhooks } from './webhooks/PresenceWebhooks.js';
 import { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
 import { WebhookSigningKey } from './webhooks/WebhookSigningKey.js';
+
+/** The built demo page (apps/demo), found from this file in src/ and in dist/ alike. */
+const DEMO_DIR = fileURLToPath(new URL('../../../apps/demo/dist/', import.meta.url));
 
 export interface PalaverServerOptions {
   config: Config;
@@ -208,6 +212,7 @@ export class PalaverServer {
         metrics: new HttpMetrics(),
         telephony,
         webhookSigningKey,
+        demo: config.demo ? { dir: DEMO_DIR } : undefined,
       });
       return new PalaverServer(options, {
         store,

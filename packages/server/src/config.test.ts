@@ -30,6 +30,7 @@ describe('loadConfig()', () => {
       telnyxApiUrl: 'https://api.telnyx.com',
       bridgeWorkers: 0,
       bridgeIdleMs: 10_000,
+      demo: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -141,6 +142,14 @@ describe('loadConfig()', () => {
     expect(() => loadConfig({ PALAVER_BRIDGE_IDLE_SECS: '0.2' })).toThrow(
       /PALAVER_BRIDGE_IDLE_SECS/,
     );
+  });
+
+  it('turns demo mode on only when PALAVER_DEMO says so', () => {
+    expect(loadConfig({ PALAVER_DEMO: '1' }).demo).toBe(true);
+    expect(loadConfig({ PALAVER_DEMO: 'true' }).demo).toBe(true);
+    expect(loadConfig({ PALAVER_DEMO: '0' }).demo).toBe(false);
+    expect(loadConfig({ PALAVER_DEMO: '' }).demo).toBe(false);
+    expect(() => loadConfig({ PALAVER_DEMO: 'maybe' })).toThrow(/PALAVER_DEMO/);
   });
 
   it('treats empty variables as unset', () => {

@@ -57,6 +57,11 @@ export interface Config {
   readonly bridgeWorkers: number;
   /** A phone stream that sends nothing for this long is ended. Default: 10 000 ms. */
   readonly bridgeIdleMs: number;
+  /**
+   * Demo mode: serves the demo page at `/` and `POST /demo/join`, which hands anyone a join token
+   * without an API key. For trying Palaver out only; `npm start` turns it on. Default: off.
+   */
+  readonly demo: boolean;
 }
 
 /** Values given on the command line; they take precedence over the environment. */
@@ -89,6 +94,7 @@ export const CONFIG_ENV = {
   telnyxApiUrl: 'PALAVER_TELNYX_API_URL',
   bridgeWorkers: 'PALAVER_BRIDGE_WORKERS',
   bridgeIdleMs: 'PALAVER_BRIDGE_IDLE_SECS',
+  demo: 'PALAVER_DEMO',
 } as const satisfies Record<keyof Config, string>;
 
 /** A setting has a value Palaver cannot use. */
@@ -179,6 +185,7 @@ export function loadConfig(
     tlsKey: tlsKey === undefined ? undefined : resolve(cwd, tlsKey),
     tlsPort,
     sessionGraceMs: parseSeconds('sessionGraceMs', raw('sessionGraceMs'), 10),
+    demo: parseSwitch('demo', raw('demo')),
     ...parseTelephony(raw),
   });
 }
@@ -277,6 +284,21 @@ function parseSeconds(setting: keyof Config, value: string | undefined, fallback
     throw new ConfigError(setting, `"${value}" is not a number of seconds (0-3600)`);
   }
   return Math.round(seconds * 1000);
+}
+
+/** `1`/`true`/`on`/`yes` or `0`/`false`/`off`/`no`; unset is off. */
+function parseSwitch(setting: keyof Config, value: string | undefined): boolean {
+  if (value === undefined) {
+    return false;
+  }
+  const word = value.toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(word)) {
+    return true;
+  }
+  if (['0', 'false', 'off', 'no'].includes(word)) {
+    return false;
+  }
+  throw new ConfigError(setting, `"${value}" is neither 1 (on) nor 0 (off)`);
 }
 
 function parsePortRange(value: string | undefined): { min: number; max: number } {

@@ -29,6 +29,7 @@ import { redactWebhookKey } from './routes/hooks.js';
 import { participantRoutes } from './routes/participants.js';
 import { roomRoutes } from './routes/rooms.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { demoRoutes } from './routes/demo.js';
 import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { telephonyRoutes } from './routes/telephony.js';
@@ -48,6 +49,8 @@ export interface AppDependencies {
   telephony: Telephony;
   /** The key room webhooks are signed with; its public half is served to receivers. */
   webhookSigningKey: WebhookSigningKey;
+  /** Demo mode (`PALAVER_DEMO=1`): the built demo page served at `/`, and `POST /demo/join`. */
+  demo?: { dir: string } | undefined;
 }
 
 declare module 'fastify' {
@@ -210,6 +213,9 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
   );
 
   await app.register(systemRoutes, { deps });
+  if (deps.demo !== undefined) {
+    await app.register(demoRoutes, { rooms: deps.rooms, dir: deps.demo.dir });
+  }
   await app.register(
     async (v2) => {
       await v2.register(roomRoutes, { deps });

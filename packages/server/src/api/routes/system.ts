@@ -22,11 +22,15 @@ export const systemRoutes: FastifyPluginCallbackTypebox<RouteOptions> = (app, { 
 
   app.get('/.well-known/jwks.json', { schema: { hide: true } }, () => deps.signingKeys.jwks());
 
-  app.get('/', { schema: { hide: true } }, () => ({
-    name: 'palaver',
-    api: '/v2',
-    openapi: '/v2/openapi.json',
-    health: '/healthz',
-  }));
+  // In demo mode `/` is the demo page instead (routes/demo.ts).
+  if (deps.demo === undefined) {
+    app.get('/', { schema: { hide: true } }, () => ({
+      name: 'palaver',
+      api: '/v2',
+      openapi: '/v2/openapi.json',
+      health: '/healthz',
+      demo: 'off (PALAVER_DEMO=1 serves a demo page here)',
+    }));
+  }
   done();
 };
