@@ -1,0 +1,241 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '../packages/server/test/support/testServer.js';
+import { startTestServer } from '../packages/server/test/support/testServer.js';
+
+// The demo page (apps/demo) as a newcomer uses it after `npm start`: two tabs of one Chromium
+// open the page Palaver serves at `/`, join one room by name, and see, hear and write to each
+// other. Screenshots at desktop and phone sizes go to test-output/.
+
+const OUTPUT = join(import.meta.dirname, '..', 'test-output');
+const ROOM = 'demo-e2e';
+
+/** What a tile shows, read from the page the way a person would look at it. */
+interface TileView {
+  label: string;
+  videoWidth: number;
+  videoTime: number;
+  videoVisible: boolean;
+  micMuted: boolean;
+}
+
+const tiles = (page: Page): Promise<TileView[]> =>
+  page.$$eval('#grid .tile', (elements) =>
+    elements.map((tile) => {
+      const video = tile.querySelector('video')!;
+      const muted = tile.querySelector<HTMLElement>('[aria-label="Microphone muted"]')!;
+      return {
+        label: tile.querySelector('.name')!.textContent ?? '',
+        videoWidth: video.videoWidth,
+        videoTime: video.currentTime,
+        videoVisible: !video.hidden && video.checkVisibility(),
+        micMuted: muted.checkVisibility(),
+      };
+    }),
+  );
+
+const tileOf = async (page: Page, label: string): Promise<TileView | undefined> =>
+  (await tiles(page)).find((tile) => tile.label === label);
+
+describe('the demo page', () => {
+  let palaver: TestServer;
+  let context: BrowserContext;
+  let profile: string;
+  let ana: Page;
+  let ben: Page;
+
+  beforeAll(async () => {
+    // What `npm run build` does for the page; the server serves apps/demo/dist.
+    execFileSync('node', [join(import.meta.dirname, '..', 'apps', 'demo', 'scripts', 'build.mjs')]);
+    mkdirSync(OUTPUT, { recursive: true });
+    palaver = await startTestServer('sqlite', {
+      media: true,
+      env: { PALAVER_DEMO: '1', PALAVER_SESSION_GRACE_SECS: '0.5' },
+    });
+    profile = mkdtempSync(join(tmpdir(), 'palaver-demo-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      permissions: ['camera', 'microphone'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection',
+        '--autoplay-policy=no-user-gesture-required',
+        '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ],
+    });
+    ana = context.pages()[0] ?? (await context.newPage());
+    ben = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile !== undefined) {
+      rmSync(profile, { recursive: true, force: true });
+    }
+    await palaver?.close();
+  });
+
+  it('shows the lobby with the demo-mode notice and a camera preview', async () => {
+    await ana.goto(`${palaver.url}/`);
+    await expect.poll(() => ana.title()).toBe('Palaver demo');
+    expect(await ana.locator('[role="note"]').textContent()).toMatch(/PALAVER_DEMO=1/);
+    await expect
+      .poll(() => ana.$eval('#preview', (video) => (video as HTMLVideoElement).videoWidth))
+      .toBeGreaterThan(0);
+    await expect.poll(() => ana.locator('#camera option').count()).toBeGreaterThan(0);
+    await screenshot(ana, 'demo-lobby-1280x800.png');
+  });
+
+  it('joins two tabs into one room: two tiles with names and moving remote video', async () => {
+    await ben.goto(`${palaver.url}/?room=${ROOM}`);
+    for (const [page, name] of [
+      [ana, 'Ana'],
+      [ben, 'Ben'],
+    ] as const) {
+      await page.fill('#name', name);
+      await page.fill('#room', ROOM);
+      await page.click('#join');
+    }
+    await expect
+      .poll(async () => (await tiles(ana)).map((tile) => tile.label).sort(), { timeout: 20_000 })
+      .toEqual(['Ana (you)', 'Ben']);
+    await expect
+      .poll(async () => (await tiles(ben)).map((tile) => tile.label).sort(), { timeout: 20_000 })
+      .toEqual(['Ana', 'Ben (you)']);
+    expect(await ana.locator('#room-label').textContent()).toBe(ROOM);
+    expect(await ana.locator('#status').textContent()).toBe('2 people here');
+
+    // The other person's camera plays: it has a size and its time moves on.
+    for (const [page, other] of [
+      [ana, 'Ben'],
+      [ben, 'Ana'],
+    ] as const) {
+      await expect
+        .poll(async () => (await tileOf(page, other))?.videoWidth ?? 0, { timeout: 30_000 })
+        .toBeGreaterThan(0);
+      const before = (await tileOf(page, other))!.videoTime;
+      await expect
+        .poll(async () => (await tileOf(page, other))!.videoTime, { timeout: 10_000 })
+        .toBeGreaterThan(before + 0.5);
+      expect((await tileOf(page, other))!.videoVisible).toBe(true);
+    }
+  });
+
+  it('carries chat both ways', async () => {
+    await ana.fill('#chat-input', 'Hello Ben');
+    await ana.press('#chat-input', 'Enter');
+    await expect
+      .poll(() => ben.locator('#messages li').allTextContents(), { timeout: 10_000 })
+      .toEqual(['AnaHello Ben']);
+    await ben.fill('#chat-input', 'Hi Ana');
+    await ben.click('#chat-form button[type="submit"]');
+    await expect
+      .poll(() => ana.locator('#messages li').allTextContents(), { timeout: 10_000 })
+      .toEqual(['YouHello Ben', 'BenHi Ana']);
+  });
+
+  it('shows a muted microphone on both pages, and unmuting clears it', async () => {
+    expect((await tileOf(ben, 'Ana'))!.micMuted).toBe(false);
+    await ana.click('#mic-btn');
+    await expect.poll(async () => (await tileOf(ben, 'Ana'))!.micMuted).toBe(true);
+    expect((await tileOf(ana, 'Ana (you)'))!.micMuted).toBe(true);
+    expect(await ana.getAttribute('#mic-btn', 'aria-pressed')).toBe('false');
+    expect(await ana.getAttribute('#mic-btn', 'title')).toBe('Unmute');
+
+    await ana.click('#mic-btn');
+    await expect.poll(async () => (await tileOf(ben, 'Ana'))!.micMuted).toBe(false);
+    expect((await tileOf(ana, 'Ana (you)'))!.micMuted).toBe(false);
+  });
+
+  it('looks like a call at desktop and phone sizes (screenshots are not blank)', async () => {
+    await ana.setViewportSize({ width: 1280, height: 800 });
+    await ben.setViewportSize({ width: 390, height: 844 });
+    // The phone layout hides the chat behind a button, with the unread count on it.
+    expect(await ben.locator('#chat').isVisible()).toBe(false);
+    expect(await ana.locator('#chat').isVisible()).toBe(true);
+    for (const page of [ana, ben]) {
+      await expect
+        .poll(async () => (await tiles(page)).every((tile) => tile.videoWidth > 0), {
+          timeout: 10_000,
+        })
+        .toBe(true);
+    }
+    const desktop = await screenshot(ana, 'demo-call-1280x800.png');
+    const phone = await screenshot(ben, 'demo-call-390x844.png');
+    // Both tiles fit on the phone screen, one above the other.
+    const boxes = await ben.$$eval('#grid .tile', (elements) =>
+      elements.map((tile) => tile.getBoundingClientRect().toJSON() as DOMRect),
+    );
+    expect(boxes).toHaveLength(2);
+    for (const box of boxes) {
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      expect(box.y + box.height).toBeLessThanOrEqual(844);
+    }
+    for (const png of [desktop, phone]) {
+      const { spread, width } = await pixelSpread(ana, png);
+      expect(width).toBeGreaterThan(0);
+      expect(spread).toBeGreaterThan(20);
+    }
+    await ben.click('#chat-btn');
+    expect(await ben.locator('#chat').isVisible()).toBe(true);
+    await screenshot(ben, 'demo-chat-390x844.png');
+    await ben.click('#chat-close');
+  });
+
+  it('leaves: the page returns to the lobby and the other sees one tile', async () => {
+    await ben.click('#leave-btn');
+    await expect.poll(() => ben.locator('#lobby').isVisible()).toBe(true);
+    expect(await ben.locator('#join-error').isVisible()).toBe(false);
+    await expect
+      .poll(async () => (await tiles(ana)).map((tile) => tile.label), { timeout: 10_000 })
+      .toEqual(['Ana (you)']);
+  });
+});
+
+async function screenshot(page: Page, name: string): Promise<Buffer> {
+  const png = await page.screenshot();
+  writeFileSync(join(OUTPUT, name), png);
+  return png;
+}
+
+/**
+ * The standard deviation of a screenshot's brightness, measured by decoding it in the browser:
+ * a blank or single-colour page is near 0.
+ */
+async function pixelSpread(page: Page, png: Buffer): Promise<{ spread: number; width: number }> {
+  return page.evaluate(async (base64) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context2d = canvas.getContext('2d')!;
+    context2d.drawImage(image, 0, 0);
+    const { data } = context2d.getImageData(0, 0, canvas.width, canvas.height);
+    let sum = 0;
+    let squares = 0;
+    const pixels = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const luma = 0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!;
+      sum += luma;
+      squares += luma * luma;
+    }
+    const mean = sum / pixels;
+    return { spread: Math.sqrt(squares / pixels - mean * mean), width: image.width };
+  }, png.toString('base64'));
+}
