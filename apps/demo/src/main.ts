@@ -1,5 +1,7 @@
 import { getDevices, initialize } from '@palaver/video';
 import type { DisconnectionReason, Participant, Room, State, Stream } from '@palaver/video';
+import { icon } from './icons.js';
+import type { IconName } from './icons.js';
 import { displayName, initialsOf } from './names.js';
 
 // Palaver's demo page. The lobby previews the camera and lets you pick devices; joining asks the
@@ -488,21 +490,30 @@ function render(current: Call): void {
   ui.status.textContent = notice ?? `${people} ${people === 1 ? 'person' : 'people'} here`;
   ui.micButton.classList.toggle('off', !current.micOn);
   ui.micButton.setAttribute('aria-pressed', String(current.micOn));
-  setText(ui.micButton, current.micOn ? 'Mute' : 'Unmute');
+  setText(ui.micButton, current.micOn ? 'Mute' : 'Unmute', current.micOn ? 'mic' : 'micOff');
   ui.camButton.classList.toggle('off', !current.camOn);
   ui.camButton.setAttribute('aria-pressed', String(current.camOn));
-  setText(ui.camButton, current.camOn ? 'Stop video' : 'Start video');
+  setText(
+    ui.camButton,
+    current.camOn ? 'Stop video' : 'Start video',
+    current.camOn ? 'camera' : 'cameraOff',
+  );
   ui.shareButton.classList.toggle('active', current.screen !== undefined);
   ui.shareButton.setAttribute('aria-pressed', String(current.screen !== undefined));
-  setText(ui.shareButton, current.screen !== undefined ? 'Stop sharing' : 'Share screen');
+  setText(ui.shareButton, current.screen !== undefined ? 'Stop sharing' : 'Share screen', 'share');
 }
 
-function setText(button: HTMLButtonElement, text: string): void {
+function setText(button: HTMLButtonElement, text: string, iconName?: IconName): void {
   const label = button.querySelector('.txt');
   if (label !== null) {
     label.textContent = text;
   }
   button.title = text;
+  const glyph = button.querySelector<HTMLElement>('.ico');
+  if (iconName !== undefined && glyph !== null && glyph.dataset.icon !== iconName) {
+    glyph.dataset.icon = iconName;
+    glyph.innerHTML = icon(iconName);
+  }
 }
 
 function createTile(): Tile {
@@ -512,9 +523,9 @@ function createTile(): Tile {
     '<video autoplay muted playsinline></video>' +
     '<div class="avatar"><span></span></div>' +
     '<div class="quality" role="img"><i></i><i></i><i></i><i></i><i></i></div>' +
-    '<div class="label"><span class="phone" title="On the phone">☎ Phone</span>' +
+    `<div class="label"><span class="phone" title="On the phone">${icon('phone')} Phone</span>` +
     '<span class="name"></span>' +
-    '<span class="muted" role="img" aria-label="Microphone muted" title="Microphone muted">🔇</span></div>';
+    `<span class="muted" role="img" aria-label="Microphone muted" title="Microphone muted">${icon('micOff')}</span></div>`;
   const part = <T extends HTMLElement>(selector: string): T => root.querySelector(selector) as T;
   return {
     root,
@@ -556,7 +567,11 @@ function updateTile(
   tile.video.hidden = track === undefined;
   tile.avatar.hidden = track !== undefined;
   const initials = tile.avatar.firstElementChild as HTMLElement;
-  initials.textContent = phone ? '☎' : initialsOf(displayName(participant));
+  if (phone) {
+    initials.innerHTML = icon('phone');
+  } else {
+    initials.textContent = initialsOf(displayName(participant));
+  }
 
   const micMuted = local
     ? !current.micOn
@@ -618,6 +633,11 @@ function describe(error: unknown): string {
 // ------------------------------------------------------------------ start
 
 function start(): void {
+  setText(ui.chatButton, 'Chat', 'chat');
+  setText(ui.leaveButton, 'Leave', 'leave');
+  setText(ui.micButton, 'Mute', 'mic');
+  setText(ui.camButton, 'Stop video', 'camera');
+  setText(ui.shareButton, 'Share screen', 'share');
   const params = new URLSearchParams(location.search);
   ui.room.value = params.get('room') ?? 'hello';
   ui.name.value = localStorage.getItem('palaver-demo-name') ?? '';
