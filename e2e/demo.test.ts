@@ -6,6 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../packages/server/test/support/testServer.js';
 import { startTestServer } from '../packages/server/test/support/testServer.js';
+import { displayName, maskNumber } from '../apps/demo/src/names.js';
 
 // The demo page (apps/demo) as a newcomer uses it after `npm start`: two tabs of one Chromium
 // open the page Palaver serves at `/`, join one room by name, and see, hear and write to each
@@ -203,6 +204,39 @@ describe('the demo page', () => {
     await expect
       .poll(async () => (await tiles(ana)).map((tile) => tile.label), { timeout: 10_000 })
       .toEqual(['Ana (you)']);
+  });
+});
+
+describe('names on the demo page', () => {
+  const participant = (context: string, origin: 'remote' | 'telephony_engine' = 'remote') => ({
+    id: 'p1',
+    context,
+    streams: {},
+    canReceiveMessages: true,
+    origin,
+  });
+
+  it("shows a phone caller's number by its last 4 digits only", () => {
+    expect(maskNumber('+1 (555) 123-4567')).toBe('•••4567');
+    const caller = participant(
+      JSON.stringify({ username: '+15551234567', phoneNumber: '+15551234567', callId: 'c' }),
+      'telephony_engine',
+    );
+    expect(displayName(caller)).toBe('•••4567');
+    const named = participant(
+      JSON.stringify({ username: 'Dana', phoneNumber: '+4930123456' }),
+      'telephony_engine',
+    );
+    expect(displayName(named)).toBe('Dana •••3456');
+    expect(displayName(participant('{"username":"Phone caller"}', 'telephony_engine'))).toBe(
+      'Phone caller',
+    );
+  });
+
+  it('reads the name from the context, or the context itself when it is not JSON', () => {
+    expect(displayName(participant('{"name":"Ana"}'))).toBe('Ana');
+    expect(displayName(participant('Ben'))).toBe('Ben');
+    expect(displayName(participant('{}'))).toBe('Guest');
   });
 });
 
