@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { freeLoopbackPort } from '../net/freeLoopbackPort.js';
 import type { JanusNatOptions } from './JanusConfig.js';
+import { JanusEventReceiver } from './JanusEventReceiver.js';
 import { JanusRoomEngine } from './JanusRoomEngine.js';
 import { JanusSupervisor } from './JanusSupervisor.js';
 
@@ -20,12 +21,20 @@ export interface JanusNodeOptions {
 export class JanusNode {
   readonly supervisor: JanusSupervisor;
   readonly rooms: JanusRoomEngine;
+  /** What an embedded Janus's event handler reports (sessions, handles, plugins, WebRTC, core). */
+  readonly events: JanusEventReceiver | undefined;
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
-  private constructor(supervisor: JanusSupervisor, rooms: JanusRoomEngine, logger: Logger) {
+  private constructor(
+    supervisor: JanusSupervisor,
+    rooms: JanusRoomEngine,
+    events: JanusEventReceiver | undefined,
+    logger: Logger,
+  ) {
     this.supervisor = supervisor;
     this.rooms = rooms;
+    this.events = events;
     this.#logger = logger;
     supervisor.on('restarted', () => {
       void this.#rebind();
@@ -37,12 +46,16 @@ export class JanusNode {
     const logger = options.logger.child({ component: 'janus' });
     let adminKey: string;
     let supervisor: JanusSupervisor;
+    let events: JanusEventReceiver | undefined;
     if (config.janusUrl !== undefined) {
       adminKey = config.janusAdminKey ?? '';
       supervisor = new JanusSupervisor({ logger, external: { url: config.janusUrl } });
     } else {
       // A fresh key every start: the embedded Janus starts with this process and dies with it.
       adminKey = randomBytes(24).toString('base64url');
+      const eventSecret = randomBytes(24).toString('base64url');
+      events = await JanusEventReceiver.start(eventSecret, logger);
+      events.on('event', (event) => logger.debug({ janusEvent: event }, 'janus event'));
       supervisor = new JanusSupervisor({
         logger,
         embedded: {
@@ -53,6 +66,7 @@ export class JanusNode {
             adminSecret: randomBytes(24).toString('base64url'),
             rtpPorts: config.rtpPorts,
             nat: natOptions(config),
+            eventHandler: { url: events.url, secret: eventSecret },
           },
         },
       });
@@ -65,9 +79,10 @@ export class JanusNode {
         adminKey,
         logger,
       });
-      return new JanusNode(supervisor, rooms, logger);
+      return new JanusNode(supervisor, rooms, events, logger);
     } catch (error) {
       await supervisor.close();
+      await events?.close();
       throw error;
     }
   }
@@ -77,6 +92,7 @@ export class JanusNode {
     this.#closing ??= (async () => {
       this.rooms.close();
       await this.supervisor.close();
+      await this.events?.close();
     })();
     return this.#closing;
   }

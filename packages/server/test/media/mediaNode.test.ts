@@ -50,6 +50,24 @@ describe('a Palaver server with its embedded Janus', () => {
       .toBe(false);
   });
 
+  it("receives Janus's events over its authenticated event handler, and drops forged ones", async () => {
+    const receiver = t.server.media?.events;
+    expect(receiver).toBeDefined();
+    const seen: number[] = [];
+    receiver?.on('event', (event) => seen.push(event.type));
+    // A forged batch without the secret is answered but never reaches a listener.
+    const forged = await fetch(receiver?.url ?? '', {
+      method: 'POST',
+      body: JSON.stringify([{ type: 256, event: { status: 'forged' } }]),
+    });
+    expect(forged.status).toBe(200);
+    // A room created through the engine makes the plugins report (type 64).
+    const room = (await api('POST', '/v2/rooms', {})).body.data;
+    await t.server.media?.rooms.ensureRoom(room.id, { maxParticipants: 2 });
+    await expect.poll(() => seen.includes(64), { timeout: 10_000 }).toBe(true);
+    expect(seen).not.toContain(256);
+  });
+
   it('stops Janus when the server closes', async () => {
     const pid = t.server.media?.supervisor.pid;
     expect(janusIsRunning(pid)).toBe(true);
