@@ -88,6 +88,11 @@ async function start(flags: StartFlags): Promise<void> {
   const key = server.firstApiKey?.secret;
   out();
   out(`Palaver is running at ${url}`);
+  if (config.demo) {
+    out(
+      `Demo page: open ${url}/ in two browser tabs (demo mode: anyone can join; off in production)`,
+    );
+  }
   if (key !== undefined) {
     out(`API key (created on first start, shown only this once — keep it): ${key}`);
   } else if (config.apiKey !== undefined) {
