@@ -39,8 +39,11 @@ export default defineConfig({
           include: ['e2e/**/*.test.ts'],
           testTimeout: 90_000,
           hookTimeout: 60_000,
+          // One file at a time (scripts/test.sh passes --maxWorkers=1), each in a fresh process:
+          // browsers, Janus and the bridge's worker threads of one file must not share a process
+          // with the next file's real-time measurements.
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
+          poolOptions: { forks: { singleFork: false, isolate: true } },
         },
       },
     ],

@@ -23,7 +23,7 @@ status=0
 echo "== unit and integration tests"
 npx vitest run --project unit --project integration 2>&1 | tee -a "$log" || status=1
 echo "== browser tests"
-npx vitest run --project e2e 2>&1 | tee -a "$log" || status=1
+npx vitest run --project e2e --maxWorkers=1 --minWorkers=1 2>&1 | tee -a "$log" || status=1
 totals=$({ grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" || true; } | awk '{p += $1; f += $3} END {print p+0, f+0}')
 read -r passed failed <<<"$totals"
 [[ "$failed" -eq 0 ]] || status=1
