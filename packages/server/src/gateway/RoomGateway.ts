@@ -34,6 +34,11 @@ export interface RoomGatewayOptions {
       textRoomId(roomId: string): string;
     };
   };
+  /**
+   * Chooses where Janus records a participant's stream (absolute path without extension), or
+   * undefined when the room does not record. Without it nothing is recorded.
+   */
+  recordings?: RecordingTargets;
   /** How long a room's Janus rooms outlive its last connection (a reload reuses them). Default 10 s. */
   roomGraceMs?: number;
   /** Largest client frame in bytes; larger ones end the connection (1009). Default 256 KiB. */
@@ -44,6 +49,10 @@ export interface RoomGatewayOptions {
   maxSessions?: number;
   /** Plugin handles per connection. Default 300. */
   maxHandles?: number;
+}
+
+export interface RecordingTargets {
+  fileFor(roomId: string, participantId: string, streamKey: string): Promise<string | undefined>;
 }
 
 export interface RefusalEvent {
@@ -256,6 +265,15 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     for (const connection of this.#rooms.get(roomId)?.connections ?? []) {
       connection.pushAudioBridgeEvent(data);
     }
+  }
+
+  /** Where Janus should record a participant's stream, or undefined when the room does not record. */
+  async recordingFile(
+    roomId: string,
+    participantId: string,
+    streamKey: string,
+  ): Promise<string | undefined> {
+    return this.#options.recordings?.fileFor(roomId, participantId, streamKey);
   }
 
   // ---------------------------------------------------------------- ConnectionHost

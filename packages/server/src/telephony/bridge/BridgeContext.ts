@@ -17,6 +17,15 @@ export interface BridgeRoomHost {
   holdRoom(roomId: string): Promise<() => void>;
   /** Sends an AudioBridge event to every client of the room, as Janus would. */
   sendAudioBridgeEvent(roomId: string, data: Record<string, unknown>): void;
+  /**
+   * Where Janus should record this participant's leg (an absolute path without extension), or
+   * undefined when the room does not record.
+   */
+  recordingFile(
+    roomId: string,
+    participantId: string,
+    streamKey: string,
+  ): Promise<string | undefined>;
 }
 
 /** What each call gets from the bridge that owns it. */

@@ -394,6 +394,11 @@ export class BridgedCall {
         isVideoEnabled: false,
       },
     };
+    const recordingFile = await this.#context.rooms.recordingFile(
+      roomId,
+      participant.id,
+      'audiobridge',
+    );
     const reply = await handle.message({
       request: 'join',
       room: roomId,
@@ -404,6 +409,7 @@ export class BridgedCall {
       // 80 ms of delay.
       prebuffer: 2,
       rtp: { ip: '127.0.0.1', port: socket.address().port, payload_type: OPUS_PT },
+      ...(recordingFile === undefined ? {} : { record: true, filename: recordingFile }),
     });
     const rtp = reply.data.rtp as { ip?: unknown; port?: unknown } | undefined;
     if (typeof reply.data.id !== 'string' || typeof rtp?.port !== 'number') {
