@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the product needs at run time (Janus is the media engine; janus-tools has janus-pp-rec).
-runtime_packages=(janus janus-tools)
+# Debian packages the product needs at run time (Janus is the media engine; janus-tools has
+# janus-pp-rec, which unpacks recordings; ffmpeg converts and composes them).
+runtime_packages=(janus janus-tools ffmpeg)
 # Debian packages only the test suite needs (a PostgreSQL server for the store tests, espeak-ng for
 # spoken test audio, Chromium for the browser end-to-end tests).
 test_packages=(postgresql espeak-ng chromium)
