@@ -1,6 +1,6 @@
-// Time from the official SDK's connect() to `connected` and to the first remote video frame,
+// Time from connect() to `connected` and to the first remote video frame: the official SDK
 // through Palaver's gateway and through a bare pass-through proxy straight to the same Janus,
-// in the same run. Prints both and their ratio.
+// and @palaver/video through the gateway, in the same run. Prints all three and their ratios.
 //   npm run bench:join  (TRIALS=8 for more rounds)
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import {
   startPalaver,
   type BrowserPage,
 } from '../../e2e/support/harness.js';
+import { startPalaverVideoPageServer } from '../../e2e/support/palaverVideoPage.js';
 
 interface Snapshot {
   timings: Record<string, number>;
@@ -61,15 +62,24 @@ async function trial(
   joiner: BrowserPage,
   roomId: string,
   token: () => Promise<string>,
+  server?: string,
 ): Promise<{ connectMs: number; firstFrameMs: number }> {
   const call = (page: BrowserPage, method: string, arg?: unknown) =>
     page.page.evaluate(
       ([m, a]) => (globalThis as unknown as Record<string, any>).client[m as string](a),
       [method, arg] as const,
     );
-  await call(publisher, 'connect', { roomId, token: await token(), context: 'publisher' });
+  // Both SDKs' pages subscribe to audio and video, as the official test page does.
+  const subscribe = { audio: true, video: true };
+  await call(publisher, 'connect', { roomId, token: await token(), context: 'publisher', server });
   await call(publisher, 'publish');
-  await call(joiner, 'connect', { roomId, token: await token(), context: 'joiner' });
+  await call(joiner, 'connect', {
+    roomId,
+    token: await token(),
+    context: 'joiner',
+    server,
+    subscribe,
+  });
   await expect
     .poll(
       async () => {
@@ -95,32 +105,38 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-it('measures joining through the gateway and straight to Janus', async () => {
+it('measures joining through the gateway and straight to Janus, on both SDKs', async () => {
   const palaver = await startPalaver();
   const pages = await startPageServer();
+  const ourPages = await startPalaverVideoPageServer();
   const media = palaver.server.media!;
   const proxy = await startPassThrough(media.supervisor.url, palaver.server.config.dataDir);
   const auth = { authorization: `Bearer ${palaver.apiKey}`, 'content-type': 'application/json' };
   const opened: BrowserPage[] = [];
   try {
-    const open = async (port: number) => {
-      const page = await openBrowserPage(pages.url, port);
+    const open = async (port: number, url = pages.url) => {
+      const page = await openBrowserPage(url, port);
       opened.push(page);
       return page;
     };
-    const [gwPublisher, gwJoiner, directPublisher, directJoiner] = await Promise.all([
-      open(palaver.tlsPort),
-      open(palaver.tlsPort),
-      open(proxy.port),
-      open(proxy.port),
-    ]);
+    const [gwPublisher, gwJoiner, directPublisher, directJoiner, ourPublisher, ourJoiner] =
+      await Promise.all([
+        open(palaver.tlsPort),
+        open(palaver.tlsPort),
+        open(proxy.port),
+        open(proxy.port),
+        open(palaver.tlsPort, ourPages.url),
+        open(palaver.tlsPort, ourPages.url),
+      ]);
+    const server = `https://127.0.0.1:${palaver.tlsPort}`;
 
     const results = {
       gateway: [] as { connectMs: number; firstFrameMs: number }[],
       direct: [] as { connectMs: number; firstFrameMs: number }[],
+      palaverVideo: [] as { connectMs: number; firstFrameMs: number }[],
     };
-    for (let i = 0; i < TRIALS; i++) {
-      // Through the gateway: a room and tokens from the REST API.
+    // Through the gateway: a room and tokens from the REST API.
+    const newRoom = async () => {
       const room = (await (
         await fetch(`${palaver.url}/v2/rooms`, { method: 'POST', headers: auth, body: '{}' })
       ).json()) as { data: { id: string } };
@@ -133,7 +149,15 @@ it('measures joining through the gateway and straight to Janus', async () => {
             )
           ).json()) as { data: { token: string } }
         ).data.token;
-      results.gateway.push(await trial(gwPublisher, gwJoiner, room.data.id, mint));
+      return { id: room.data.id, mint };
+    };
+    for (let i = 0; i < TRIALS; i++) {
+      const official = await newRoom();
+      results.gateway.push(await trial(gwPublisher, gwJoiner, official.id, official.mint));
+
+      // @palaver/video, through the gateway too, in a room of its own.
+      const ours = await newRoom();
+      results.palaverVideo.push(await trial(ourPublisher, ourJoiner, ours.id, ours.mint, server));
 
       // Straight to Janus: the same rooms made by hand, and no token checks at all.
       const bare = randomUUID();
@@ -149,17 +173,22 @@ it('measures joining through the gateway and straight to Janus', async () => {
     });
     const gateway = row('gateway', results.gateway);
     const direct = row('direct', results.direct);
+    const ours = row('palaverVideo', results.palaverVideo);
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     process.stdout.write(
-      `\njoin benchmark: official @telnyx/video 1.0.2 in Chromium, ${TRIALS} trials per path (medians), ${cpus().length} cores, Node ${process.version}\n` +
-        `through Palaver's gateway  connect→connected ${gateway.connectMs} ms   connect→first remote frame ${gateway.firstFrameMs} ms\n` +
-        `straight to Janus          connect→connected ${direct.connectMs} ms   connect→first remote frame ${direct.firstFrameMs} ms\n` +
-        `ratio gateway/direct       connected ${(gateway.connectMs / direct.connectMs).toFixed(2)}×   first frame ${(gateway.firstFrameMs / direct.firstFrameMs).toFixed(2)}×\n` +
+      `\njoin benchmark in Chromium, ${TRIALS} trials per path (medians), ${cpus().length} cores, Node ${process.version}\n` +
+        `@telnyx/video 1.0.2, through Palaver's gateway  connect→connected ${gateway.connectMs} ms   connect→first remote frame ${gateway.firstFrameMs} ms\n` +
+        `@telnyx/video 1.0.2, straight to Janus          connect→connected ${direct.connectMs} ms   connect→first remote frame ${direct.firstFrameMs} ms\n` +
+        `@palaver/video, through Palaver's gateway       connect→connected ${ours.connectMs} ms   connect→first remote frame ${ours.firstFrameMs} ms\n` +
+        `ratio gateway/direct (official SDK)             connected ${ratio(gateway.connectMs, direct.connectMs)}   first frame ${ratio(gateway.firstFrameMs, direct.firstFrameMs)}\n` +
+        `ratio @palaver/video / @telnyx/video (gateway)  connected ${ratio(ours.connectMs, gateway.connectMs)}   first frame ${ratio(ours.firstFrameMs, gateway.firstFrameMs)}\n` +
         `all trials: ${JSON.stringify(results)}\n`,
     );
   } finally {
     await Promise.all(opened.map((page) => page.close()));
     await proxy.close();
     await pages.close();
+    await ourPages.close();
     await palaver.close();
   }
 });

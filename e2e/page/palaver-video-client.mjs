@@ -40,6 +40,8 @@ window.addEventListener('error', (event) => client.errors.push(String(event.mess
 
 const now = () => Math.round(performance.now());
 const subscribed = new Set();
+/** What each subscription receives; audio comes mixed unless `connect` asks for it. */
+let subscription = { audio: false, video: true };
 
 function plain(arg) {
   if (arg === null || ['string', 'number', 'boolean'].includes(typeof arg) || Array.isArray(arg)) {
@@ -49,7 +51,8 @@ function plain(arg) {
   return arg && typeof arg === 'object' && 'payload' in arg ? { ...arg } : undefined;
 }
 
-client.connect = async ({ roomId, token, context, server }) => {
+client.connect = async ({ roomId, token, context, server, subscribe: config }) => {
+  subscription = config ?? { audio: false, video: true };
   client.events = [];
   client.videos = {};
   subscribed.clear();
@@ -122,7 +125,7 @@ function subscribe(participantId, key) {
     return;
   }
   subscribed.add(id);
-  client.room.addSubscription(participantId, key, { audio: false, video: true }).catch((error) => {
+  client.room.addSubscription(participantId, key, subscription).catch((error) => {
     subscribed.delete(id);
     client.errors.push(`subscribe ${id}: ${String(error)}`);
   });
