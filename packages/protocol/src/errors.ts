@@ -29,6 +29,10 @@ export const ErrorCode = {
   TokenNotForRoom: 'token_not_for_room',
   /** An action on a room session that has already ended. */
   SessionEnded: 'session_ended',
+  /** A recording could not be converted, or a composition could not be made. */
+  MediaProcessingFailed: 'media_processing_failed',
+  /** The requested media is not ready yet (still recording or processing). */
+  MediaNotReady: 'media_not_ready',
   /** Too many requests from one client. */
   RateLimited: 'rate_limited',
   /** The server is starting or stopping, or a dependency it needs is down. */

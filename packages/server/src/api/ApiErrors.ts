@@ -18,6 +18,8 @@ const HTTP: Record<ErrorCode, { status: number; title: string }> = {
   [ErrorCode.TokenWrongType]: { status: 422, title: 'Wrong token type' },
   [ErrorCode.TokenNotForRoom]: { status: 403, title: 'Token not valid for this room' },
   [ErrorCode.SessionEnded]: { status: 422, title: 'Session ended' },
+  [ErrorCode.MediaProcessingFailed]: { status: 500, title: 'Media processing failed' },
+  [ErrorCode.MediaNotReady]: { status: 409, title: 'Media not ready' },
   [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
   [ErrorCode.Internal]: { status: 500, title: 'Internal error' },
