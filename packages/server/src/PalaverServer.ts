@@ -13,6 +13,7 @@ import { InvalidStateError } from './errors.js';
 import { GatewayModerator } from './gateway/GatewayModerator.js';
 import { RoomGateway } from './gateway/RoomGateway.js';
 import { JanusNode } from './janus/JanusNode.js';
+import { RoomCapacity } from './rooms/RoomCapacity.js';
 import { RoomPresence } from './rooms/RoomPresence.js';
 import { RoomService } from './rooms/RoomService.js';
 import { SessionActions } from './rooms/SessionActions.js';
@@ -126,6 +127,7 @@ export class PalaverServer {
     let phoneBridge: PhoneBridge | undefined;
     let webhooks: WebhookDispatcher | undefined;
     let presenceWebhooks: PresenceWebhooks | undefined;
+    let capacity: RoomCapacity | undefined;
     try {
       const apiKeys = new ApiKeyService(store);
       if (config.apiKey !== undefined) {
@@ -158,6 +160,9 @@ export class PalaverServer {
       }
       if (options.media !== false) {
         media = await JanusNode.start({ config, logger });
+        // Phone calls take seats against max_participants beside the gateway's connections.
+        const seats = new RoomCapacity(store.rooms);
+        capacity = seats;
         gateway = new RoomGateway({
           logger,
           tokens,
@@ -165,9 +170,11 @@ export class PalaverServer {
           presence,
           media: { url: media.supervisor.url, engine: media.rooms },
           roomGraceMs: config.sessionGraceMs,
+          otherParticipants: (roomId) => seats.seats(roomId),
         });
         const { rooms: engine, supervisor } = media;
         const roomGateway = gateway;
+        seats.countConnectedWith((roomId) => roomGateway.participantCount(roomId));
         moderator = new GatewayModerator({ gateway, engine, logger });
         supervisor.on('restarted', () => roomGateway.mediaRestarted());
         rooms.on('roomDeleted', (roomId) => {
@@ -192,10 +199,20 @@ export class PalaverServer {
         regions: config.regions,
         regionCountryCodes: config.regionCountryCodes,
         claimTtlSecs: config.callClaimTtlSecs,
+        seats: capacity,
       });
-      if (media !== undefined && gateway !== undefined) {
-        phoneBridge = createPhoneBridge(config, logger, media, gateway, presence, telephony);
+      if (media !== undefined && gateway !== undefined && moderator !== undefined) {
+        phoneBridge = createPhoneBridge(
+          config,
+          logger,
+          media,
+          gateway,
+          moderator,
+          presence,
+          telephony,
+        );
         const bridge = phoneBridge;
+        moderator.attachPhones(bridge);
         gateway.route(INGEST_PATH, (request, socket, head) =>
           bridge.handleUpgrade(request, socket, head),
         );
@@ -342,6 +359,7 @@ function createPhoneBridge(
   logger: Logger,
   media: JanusNode,
   gateway: RoomGateway,
+  moderator: GatewayModerator,
   presence: RoomPresence,
   telephony: Telephony,
 ): PhoneBridge {
@@ -350,7 +368,17 @@ function createPhoneBridge(
     calls: telephony.calls,
     connectors: telephony.connectors,
     presence,
-    rooms: gateway,
+    rooms: {
+      holdRoom: (roomId) => gateway.holdRoom(roomId),
+      recordingFile: (roomId, participantId, streamKey) =>
+        gateway.recordingFile(roomId, participantId, streamKey),
+      // A caller a moderator muted is not shown talking.
+      sendAudioBridgeEvent: (roomId, data) => {
+        if (moderator.allowsPhoneEvent(roomId, data)) {
+          gateway.sendAudioBridgeEvent(roomId, data);
+        }
+      },
+    },
     janus: () => media.supervisor.createClient(),
     messenger: new TextRoomMessenger({
       logger,

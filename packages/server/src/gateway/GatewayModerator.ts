@@ -27,6 +27,23 @@ export interface ModeratedGateway {
   closeRoom(roomId: string, reason: string): void;
 }
 
+/** A phone call as the moderator sees it (the phone bridge's BridgedCall). */
+export interface ModeratedPhoneCall {
+  readonly roomId: string | undefined;
+  /** The caller's participant id (the REST API's), once in the room. */
+  readonly participantId: string | undefined;
+  /** The caller's plain-RTP leg in the room's AudioBridge, once joined. */
+  readonly janusId: string | undefined;
+  readonly state: string;
+  /** Ends the call (closing its stream, hanging up at Telnyx when the connector can). */
+  end(reason: 'session-ended', options: { hangUp: boolean }): Promise<void>;
+}
+
+/** The live phone calls of this node (the phone bridge). */
+export interface ModeratedPhones {
+  readonly calls: readonly ModeratedPhoneCall[];
+}
+
 export interface GatewayModeratorOptions {
   gateway: ModeratedGateway;
   engine: ModerationEngine;
@@ -55,6 +72,11 @@ interface AppliedMute {
  * moderation of every audio stream so subscribers get nothing and the SDK shows
  * `track_censored`; the gateway refuses the participant's own unmute meanwhile), and end.
  * Streams a muted participant publishes later are muted as they appear.
+ *
+ * Phone callers (once {@link attachPhones} is called) are muted the same way in the AudioBridge:
+ * their plain-RTP leg is muted, so the mix drops them, Janus tells the room's clients (an
+ * AudioBridge participant update with `muted: true`) and their talking events stop. Ending a
+ * session ends its calls as `session-ended`.
  */
 export class GatewayModerator implements LiveRoomControl {
   readonly #gateway: ModeratedGateway;
@@ -64,6 +86,9 @@ export class GatewayModerator implements LiveRoomControl {
   readonly #applied = new WeakMap<GatewayConnection, AppliedMute>();
   /** Mute work per connection, in order (a REST action and new streams may race). */
   readonly #queues = new WeakMap<GatewayConnection, Promise<void>>();
+  /** `<room id> <leg>` of the phone legs muted now. */
+  readonly #mutedPhoneLegs = new Set<string>();
+  #phones: ModeratedPhones | undefined;
   readonly #onMediaChanged = (connection: GatewayConnection): void => {
     if (connection.audioMuteLocked || this.#applied.has(connection)) {
       this.#sync(connection).catch((error: unknown) =>
@@ -109,10 +134,25 @@ export class GatewayModerator implements LiveRoomControl {
     return true;
   }
 
+  /** Lets moderation reach the phone callers of this node. */
+  attachPhones(phones: ModeratedPhones): void {
+    this.#phones = phones;
+  }
+
+  /**
+   * Whether an AudioBridge event the server makes for a phone leg may reach the room's clients:
+   * a muted caller is not shown talking (nobody hears it).
+   */
+  allowsPhoneEvent(roomId: string, data: Record<string, unknown>): boolean {
+    return !(
+      data.audiobridge === 'talking' && this.#mutedPhoneLegs.has(`${roomId} ${String(data.id)}`)
+    );
+  }
+
   async setAudioMuted(roomId: string, participantId: string, muted: boolean): Promise<boolean> {
     const connection = await this.#gateway.participantByRecord(roomId, participantId);
     if (connection === undefined) {
-      return false;
+      return this.#setPhoneMuted(roomId, participantId, muted);
     }
     // The lock first, so that an unmute the client sends meanwhile is already refused.
     connection.setAudioMuteLock(muted);
@@ -123,6 +163,12 @@ export class GatewayModerator implements LiveRoomControl {
 
   endRoom(roomId: string): Promise<void> {
     this.#gateway.closeRoom(roomId, 'session ended');
+    // Before the session's records end: the calls then end for this reason, not as kicked.
+    for (const call of this.#phones?.calls ?? []) {
+      if (call.roomId === roomId) {
+        void call.end('session-ended', { hangUp: true });
+      }
+    }
     return Promise.resolve();
   }
 
@@ -133,6 +179,35 @@ export class GatewayModerator implements LiveRoomControl {
     }
     this.#closed = true;
     this.#gateway.off('mediaChanged', this.#onMediaChanged);
+  }
+
+  async #setPhoneMuted(roomId: string, participantId: string, muted: boolean): Promise<boolean> {
+    const calls = this.#phones?.calls ?? [];
+    const call = calls.find(
+      (c) => c.roomId === roomId && c.participantId === participantId && c.state === 'live',
+    );
+    const leg = call?.janusId;
+    if (leg === undefined) {
+      return false;
+    }
+    // Forget the legs of calls that are over.
+    const live = new Set(calls.map((c) => `${String(c.roomId)} ${String(c.janusId)}`));
+    for (const key of this.#mutedPhoneLegs) {
+      if (!live.has(key)) {
+        this.#mutedPhoneLegs.delete(key);
+      }
+    }
+    const key = `${roomId} ${leg}`;
+    if (muted) {
+      // Talking events stop at once, before Janus has muted the leg.
+      this.#mutedPhoneLegs.add(key);
+    }
+    const done = await this.#engine.muteAudio(roomId, leg, muted);
+    if (!muted) {
+      this.#mutedPhoneLegs.delete(key);
+    }
+    this.#logger.info({ roomId, participantId, muted, leg }, 'phone participant audio moderated');
+    return done;
   }
 
   /** Brings Janus in line with the connection's mute lock, one step at a time per connection. */

@@ -15,15 +15,18 @@ export class GatewayRoom<C extends RoomMember = RoomMember> {
   readonly connections = new Set<C>();
   readonly #participants = new Map<string, C>();
   #maxParticipants: number;
+  /** Participants of the room that are not connections here (phone calls' seats). */
+  readonly #others: () => number;
   #ready: Promise<void> | undefined;
   #deleted = false;
   teardownTimer: NodeJS.Timeout | undefined;
   /** Holders that are not connections (phone calls); the Janus rooms stay while any hold. */
   holds = 0;
 
-  constructor(roomId: string, maxParticipants: number) {
+  constructor(roomId: string, maxParticipants: number, others: () => number = () => 0) {
     this.roomId = roomId;
     this.#maxParticipants = maxParticipants;
+    this.#others = others;
   }
 
   get maxParticipants(): number {
@@ -54,7 +57,7 @@ export class GatewayRoom<C extends RoomMember = RoomMember> {
 
   /**
    * Reserves a participant id for a connection: refused when another live connection holds it,
-   * or when the room already has `max_participants` participants.
+   * or when the room already has `max_participants` participants (phone callers included).
    */
   claim(participantId: string, connection: C): void {
     const holder = this.#participants.get(participantId);
@@ -64,7 +67,7 @@ export class GatewayRoom<C extends RoomMember = RoomMember> {
     if (holder !== undefined) {
       throw GatewayRefusal.forbidden(`participant ${participantId} is already connected`);
     }
-    if (this.#participants.size >= this.#maxParticipants) {
+    if (this.#participants.size + this.#others() >= this.#maxParticipants) {
       throw GatewayRefusal.forbidden(
         `room is full: it allows ${this.#maxParticipants} participant${this.#maxParticipants === 1 ? '' : 's'} (max_participants)`,
       );

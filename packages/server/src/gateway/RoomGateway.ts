@@ -39,6 +39,11 @@ export interface RoomGatewayOptions {
    * undefined when the room does not record. Without it nothing is recorded.
    */
   recordings?: RecordingTargets;
+  /**
+   * Participants of a room that are not gateway connections (phone calls); they count against
+   * `max_participants` too. Default: none.
+   */
+  otherParticipants?: (roomId: string) => number;
   /** How long a room's Janus rooms outlive its last connection (a reload reuses them). Default 10 s. */
   roomGraceMs?: number;
   /** Largest client frame in bytes; larger ones end the connection (1009). Default 256 KiB. */
@@ -135,6 +140,11 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     return [...(this.#rooms.get(roomId)?.connections ?? [])];
   }
 
+  /** How many participants are connected to a room now (each holds a participant id). */
+  participantCount(roomId: string): number {
+    return this.#rooms.get(roomId)?.participantIds.length ?? 0;
+  }
+
   /** The connection that holds a participant id (the SDK's participantId) in a room. */
   participant(roomId: string, participantId: string): GatewayConnection | undefined {
     return this.#rooms.get(roomId)?.participant(participantId);
@@ -229,7 +239,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     }
     let room = this.#rooms.get(roomId);
     if (room === undefined) {
-      room = new GatewayRoom<GatewayConnection>(roomId, stored.maxParticipants);
+      room = this.#newRoom(roomId, stored.maxParticipants);
       this.#rooms.set(roomId, room);
     }
     const held = room;
@@ -295,7 +305,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     }
     let room = this.#rooms.get(roomId);
     if (room === undefined) {
-      room = new GatewayRoom<GatewayConnection>(roomId, stored.maxParticipants);
+      room = this.#newRoom(roomId, stored.maxParticipants);
       this.#rooms.set(roomId, room);
     }
     if (room.maxParticipants !== stored.maxParticipants) {
@@ -388,6 +398,15 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
       return;
     }
     this.#teardownWhenIdle(room);
+  }
+
+  #newRoom(roomId: string, maxParticipants: number): GatewayRoom<GatewayConnection> {
+    const others = this.#options.otherParticipants;
+    return new GatewayRoom<GatewayConnection>(
+      roomId,
+      maxParticipants,
+      others === undefined ? undefined : () => others(roomId),
+    );
   }
 
   #teardownWhenIdle(room: GatewayRoom<GatewayConnection>): void {

@@ -2,9 +2,9 @@ import { ErrorCode, PalaverError } from '../errors.js';
 
 /**
  * Why a stream could not claim its call: no call has this ref, the ref was used already, its
- * 90 s (by default) ran out, or the call ended before the stream came.
+ * 90 s (by default) ran out, the call ended before the stream came, or its room is full.
  */
-export type CallClaimFailure = 'unknown' | 'used' | 'expired' | 'ended';
+export type CallClaimFailure = 'unknown' | 'used' | 'expired' | 'ended' | 'full';
 
 /** A media stream presented a `ref` that claims no call. */
 export class CallClaimError extends PalaverError {
@@ -28,6 +28,10 @@ export class CallClaimError extends PalaverError {
 
   static expired(callId: string): CallClaimError {
     return new CallClaimError('expired', `the ref of call ${callId} expired`, callId);
+  }
+
+  static full(callId: string): CallClaimError {
+    return new CallClaimError('full', `the room of call ${callId} is full`, callId);
   }
 
   static ended(callId: string): CallClaimError {

@@ -22,7 +22,7 @@ import type { ConnectorService } from './ConnectorService.js';
 import { hashRef, newCallId, newCallRef } from './ids.js';
 import type { RegionTable } from './RegionTable.js';
 import { checkTelnyxSignature, parseTelnyxPublicKey } from './telnyxSignature.js';
-import { emptyTexml, noRoomTexml, streamTexml } from './texml.js';
+import { ROOM_FULL_MESSAGE, emptyTexml, noRoomTexml, streamTexml } from './texml.js';
 import type { Call, CallFilter, CallStatus, CallWebhookType, HangupReason } from './types.js';
 
 /** Default time Telnyx has to open the stream after the TeXML answer. */
@@ -35,6 +35,11 @@ export interface CallServiceOptions {
   regions: RegionTable;
   notifier: CallWebhookNotifier;
   logger?: Logger | undefined;
+  /**
+   * Seats against the rooms' `max_participants`: a call into a full room is not connected.
+   * Without it (no media engine) calls are not counted.
+   */
+  seats?: CallSeats | undefined;
   /** How long a stream ref can be claimed after the answer. Default: 90 s. */
   claimTtlSecs?: number;
   /** A claimed call not heard of (`touch`) for this long is ended as stale. Default: 120 s. */
@@ -45,6 +50,18 @@ export interface CallServiceOptions {
   reapIntervalMs?: number;
   now?: () => number;
   onListenerError?: (error: unknown, event: string) => void;
+}
+
+/** Room seats for calls (RoomCapacity): taken when a call's stream claims it, kept until it ends. */
+export interface CallSeats {
+  /** Whether one more participant fits in the room now. */
+  hasRoomFor(roomId: string): Promise<boolean>;
+  /** Takes a seat for the call; false when the room is full. */
+  reserve(roomId: string, callId: string): Promise<boolean>;
+  /** Whether the call holds a seat. */
+  holds(callId: string): boolean;
+  /** Gives the call's seat back. Idempotent. */
+  release(callId: string): void;
 }
 
 /** A TeXML voice webhook as it arrived. */
@@ -62,8 +79,11 @@ export interface VoiceWebhookRequest {
 }
 
 export interface VoiceWebhookAnswer {
-  /** `stream`: the call waits for its stream; `no-room`: told so and hung up; `status`: a callback. */
-  kind: 'stream' | 'no-room' | 'status';
+  /**
+   * `stream`: the call waits for its stream; `no-room` and `room-full`: told so and hung up;
+   * `status`: a callback.
+   */
+  kind: 'stream' | 'no-room' | 'room-full' | 'status';
   texml: string;
   call: Call | undefined;
   /** Only for `stream`: the URL Telnyx is told to open. */
@@ -84,7 +104,7 @@ export interface CallServiceEvents {
   callAnswered: [Call];
   /** The call ended (`ended` or `failed`). */
   callEnded: [Call];
-  /** No room, or no stream claimed the call in time. */
+  /** No room, a full room, or no stream claimed the call in time. */
   callMissed: [Call];
   /**
    * Someone asked to end the call (`POST /v2/sip/call/end`); the call record is ended already.
@@ -110,6 +130,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
   readonly #regions: RegionTable;
   readonly #notifier: CallWebhookNotifier;
   readonly #logger: Logger | undefined;
+  readonly #seats: CallSeats | undefined;
   readonly #claimTtlMs: number;
   readonly #staleAfterMs: number;
   readonly #maxCallMs: number;
@@ -128,6 +149,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
     this.#regions = options.regions;
     this.#notifier = options.notifier;
     this.#logger = options.logger;
+    this.#seats = options.seats;
     this.#claimTtlMs = (options.claimTtlSecs ?? DEFAULT_CLAIM_TTL_SECS) * 1000;
     this.#staleAfterMs = (options.staleAfterSecs ?? 120) * 1000;
     this.#maxCallMs = (options.maxCallSecs ?? 86_400 + 300) * 1000;
@@ -228,6 +250,19 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       return { kind: 'no-room', texml: noRoomTexml(), call };
     }
 
+    if (this.#seats !== undefined && !(await this.#seats.hasRoomFor(decision.roomId))) {
+      this.#logger?.info(
+        { connectorId: connector.id, callId: row.id, roomId: decision.roomId },
+        'inbound call refused: the room is full',
+      );
+      const call = await this.#insert(
+        { ...row, status: 'missed', hangup_reason: 'room-full', ended_at: now },
+        'call-missed',
+      );
+      this.safeEmit('callMissed', call);
+      return { kind: 'room-full', texml: noRoomTexml(ROOM_FULL_MESSAGE), call };
+    }
+
     const ref = newCallRef();
     const ingest = this.#regions.choose(connector.region, from);
     const streamUrl = `${ingest.baseUrl}/telnyx?ref=${ref}`;
@@ -250,17 +285,23 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
 
   /**
    * Claims the call a media stream's `ref` belongs to; each ref works once, within the claim
-   * lifetime. An expired ref makes the call `missed` (and sends `call-missed`).
+   * lifetime. An expired ref makes the call `missed` (and sends `call-missed`). The claim takes
+   * a seat in the call's room; when the room filled up since the answer, the call is `missed`
+   * (`room-full`, `call-missed`) and the claim fails.
    */
   async claimCall(ref: string): Promise<Call> {
     const calls = this.#calls();
     const refHash = hashRef(ref);
     const now = this.#iso();
+    const seated = await this.#takeSeat(ref, refHash);
     if (ref.length > 0 && ref.length <= 128 && (await calls.claim(refHash, now))) {
       const claimed = await calls.findByRefHash(refHash);
       if (claimed !== undefined) {
         return claimed;
       }
+    }
+    if (seated !== undefined) {
+      this.#seats?.release(seated);
     }
     const call = ref.length > 128 ? undefined : await calls.findByRefHash(refHash);
     if (call === undefined) {
@@ -278,6 +319,40 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       throw CallClaimError.expired(call.id);
     }
     throw CallClaimError.ended(call.id);
+  }
+
+  /**
+   * Takes a seat for the call of a claimable ref; returns the call id holding it. Throws (after
+   * ending the call as `missed`, `room-full`) when its room is full.
+   */
+  async #takeSeat(ref: string, refHash: string): Promise<string | undefined> {
+    if (this.#seats === undefined || ref.length === 0 || ref.length > 128) {
+      return undefined;
+    }
+    const call = await this.#calls().findByRefHash(refHash);
+    const roomId = call?.roomId ?? null;
+    if (
+      call === undefined ||
+      roomId === null ||
+      call.status !== 'incoming' ||
+      call.claimedAt !== null ||
+      (call.claimExpiresAt !== null && call.claimExpiresAt <= this.#iso()) ||
+      // A second stream racing for the same ref: the first one's seat is not ours to give back.
+      this.#seats.holds(call.id)
+    ) {
+      // Not claimable: the claim below fails and says why.
+      return undefined;
+    }
+    if (await this.#seats.reserve(roomId, call.id)) {
+      return call.id;
+    }
+    const missed = await this.#endUnanswered(call, 'room-full');
+    if (missed === undefined) {
+      // Claimed or ended meanwhile: the claim below says which.
+      return undefined;
+    }
+    this.#logger?.info({ callId: call.id, roomId }, 'call refused: the room is full');
+    throw CallClaimError.full(call.id);
   }
 
   /** The bridge joined the room: the call is `answered` (and `call-answered` is sent). */
@@ -312,6 +387,7 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
    * joined, `missed` when its stream never came. Idempotent: ending an ended call returns it.
    */
   async markEnded(callId: string, reason: HangupReason): Promise<Call> {
+    this.#seats?.release(callId);
     for (let attempt = 0; attempt < 3; attempt++) {
       const call = await this.getCall(callId);
       if (call.status !== 'incoming' && call.status !== 'answered') {

@@ -3,6 +3,7 @@ import { InvalidStateError } from '../errors.js';
 import type { RoomService } from '../rooms/RoomService.js';
 import type { Store } from '../store/Store.js';
 import { CallRouter } from './CallRouter.js';
+import type { CallSeats } from './CallService.js';
 import { CallService } from './CallService.js';
 import type { CallWebhookNotifier } from './CallWebhookNotifier.js';
 import { CallWebhookSigningKey } from './CallWebhookSigningKey.js';
@@ -23,6 +24,8 @@ export interface TelephonyOptions {
   regionCountryCodes?: Readonly<Record<string, string>>;
   /** The public base URL, when configured; otherwise set once listening ({@link setPublicUrl}). */
   publicUrl?: string | undefined;
+  /** Room seats calls take against `max_participants`; without it calls are not counted. */
+  seats?: CallSeats | undefined;
   /** Stream claim lifetime (`PALAVER_CALL_CLAIM_TTL_SECS`). Default: 90. */
   claimTtlSecs?: number;
   staleAfterSecs?: number;
@@ -82,6 +85,7 @@ export class Telephony {
       regions: this.regions,
       notifier: this.notifier,
       logger,
+      seats: options.seats,
       ...(options.claimTtlSecs !== undefined && { claimTtlSecs: options.claimTtlSecs }),
       ...(options.staleAfterSecs !== undefined && { staleAfterSecs: options.staleAfterSecs }),
       ...(options.reapIntervalMs !== undefined && { reapIntervalMs: options.reapIntervalMs }),

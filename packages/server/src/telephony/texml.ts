@@ -44,7 +44,10 @@ export function streamTexml(streamUrl: string): string {
 export const NO_ROOM_MESSAGE =
   'Sorry, this call cannot be connected: no room is set up for this number. Goodbye.';
 
-/** Tells the caller no room was found, then hangs up. */
+export const ROOM_FULL_MESSAGE =
+  'Sorry, this call cannot be connected: the room is full. Please try again later. Goodbye.';
+
+/** Tells the caller why the call cannot be connected (no room, by default), then hangs up. */
 export function noRoomTexml(message: string = NO_ROOM_MESSAGE): string {
   return [
     XML_DECLARATION,

@@ -108,14 +108,22 @@ export interface RoutingRuleFilter {
 export const CALL_STATUSES = ['incoming', 'answered', 'ended', 'missed', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
-/** Why a call ended (`hangupReason`). Bridges may report other strings too. */
+/**
+ * Why a call ended (`hangupReason`); docs/telephony.md lists them all. Bridges may report other
+ * strings too.
+ */
 export type HangupReason =
   | 'caller-hangup'
   | 'stream-closed'
+  /** A moderator removed the phone participant (REST kick). */
   | 'kicked'
+  /** The room's session was ended (REST `actions/end`). */
+  | 'session-ended'
   | 'room-deleted'
   | 'api-request'
   | 'no-room'
+  /** The room had `max_participants` participants already. */
+  | 'room-full'
   | 'claim-expired'
   | 'stale'
   | 'max-duration'

@@ -158,6 +158,11 @@ export class BridgedCall {
     return this.#participantId;
   }
 
+  /** The caller's leg in the room's AudioBridge, once joined (moderator mute needs it). */
+  get janusId(): string | undefined {
+    return this.#janusId;
+  }
+
   get state(): State {
     return this.#state;
   }
@@ -179,6 +184,7 @@ export class BridgedCall {
               used: 'ref already used',
               expired: 'ref expired',
               ended: 'call already ended',
+              full: 'room is full',
             }[error.reason]
           : 'claim failed';
       this.#logger.warn(
