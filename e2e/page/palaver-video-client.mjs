@@ -4,7 +4,7 @@
 // frames and brightness, the energy of the mixed room audio. It subscribes to every remote
 // stream, again after a reconnection. The test reads `window.client` through Playwright, in the
 // shape of page/client.mjs (e2e/support/sdkPage.ts).
-const { initialize } = await import('/palaver-video.js');
+const { getDevices, initialize } = await import('/palaver-video.js');
 
 const EVENTS = [
   'connected',
@@ -88,18 +88,58 @@ client.connect = async ({ roomId, token, context, server, subscribe: config }) =
   }
 };
 
-client.publish = async () => {
-  const media = await navigator.mediaDevices.getUserMedia({
-    audio: true,
-    video: { width: 320, height: 240, frameRate: 15 },
-  });
+/**
+ * Publishes the camera and microphone as 'self'. Options: `video` constraints (default 320×240
+ * at 15 fps), `simulcast` to send three layers, `audioDeviceId` / `videoDeviceId`.
+ */
+client.publish = async (options = {}) => {
+  const media = await navigator.mediaDevices.getUserMedia(constraints(options));
   const started = now();
+  const [audio] = media.getAudioTracks();
+  const [video] = media.getVideoTracks();
+  if (options.simulcast) {
+    // Keeps the resolution when the CPU is busy, so each layer stays its size.
+    video.contentHint = 'detail';
+  }
+  client.camera = video;
+  client.mic = audio;
   await client.room.addStream('self', {
-    audio: media.getAudioTracks()[0],
-    video: media.getVideoTracks()[0],
+    audio,
+    video: options.simulcast ? { track: video, options: { enableSimulcast: true } } : video,
   });
   client.timings.publishMs = now() - started;
 };
+
+function constraints({ video, audioDeviceId, videoDeviceId }) {
+  const device = (id) => (id === undefined ? {} : { deviceId: { exact: id } });
+  return {
+    audio: audioDeviceId === undefined ? true : device(audioDeviceId),
+    video: { ...(video ?? { width: 320, height: 240, frameRate: 15 }), ...device(videoDeviceId) },
+  };
+}
+
+/** The browser's cameras and microphones, as the SDK lists them. */
+client.devices = () => getDevices();
+
+/**
+ * Switches the published camera and microphone to other devices during the call (like a device
+ * menu does), and stops the old ones. Returns the new tracks' device ids.
+ */
+client.switchDevices = async (options) => {
+  const media = await navigator.mediaDevices.getUserMedia(constraints(options));
+  const [audio] = media.getAudioTracks();
+  const [video] = media.getVideoTracks();
+  await client.room.updateStream('self', { audio, video });
+  client.camera?.stop();
+  client.mic?.stop();
+  client.camera = video;
+  client.mic = audio;
+  return { audio: audio.getSettings().deviceId, video: video.getSettings().deviceId };
+};
+
+/** Receives another simulcast layer of a subscription. */
+client.setLayer = ({ participantId, key, layer }) =>
+  client.room.updateSubscription(participantId, key, { ...subscription, layer });
 
 /** Shares a "screen": a canvas that changes every frame, as the stream key 'presentation'. */
 client.share = async () => {

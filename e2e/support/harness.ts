@@ -131,9 +131,14 @@ export interface BrowserPage {
 
 /**
  * One Chromium with its own fresh profile, fake camera and microphone, and `video.telnyx.com`
- * resolved to Palaver's TLS listener.
+ * resolved to Palaver's TLS listener. `extraArgs` come last, so they override (e.g. a video file
+ * for the fake camera, or more fake cameras).
  */
-export async function openBrowserPage(pageUrl: string, tlsPort: number): Promise<BrowserPage> {
+export async function openBrowserPage(
+  pageUrl: string,
+  tlsPort: number,
+  extraArgs: string[] = [],
+): Promise<BrowserPage> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'palaver-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -155,6 +160,7 @@ export async function openBrowserPage(pageUrl: string, tlsPort: number): Promise
       '--disable-features=WebRtcHideLocalIpsWithMdns',
       `--host-resolver-rules=MAP ${SDK_HOST} 127.0.0.1:${tlsPort}`,
       '--ignore-certificate-errors',
+      ...extraArgs,
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
