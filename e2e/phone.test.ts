@@ -12,25 +12,32 @@ import { CallWebhookReceiver } from '../packages/server/test/telephony/support.j
 import { apiClient } from '../packages/server/test/support/testServer.js';
 import type { BrowserPage, E2eServer } from './support/harness.js';
 import { openBrowserPage, startPageServer, startPalaver } from './support/harness.js';
+import { startPalaverVideoPageServer } from './support/palaverVideoPage.js';
+import { watchMuteNotices } from './support/phonePage.js';
 import { eventsNamed, inPage, view } from './support/sdkPage.js';
 
-// A phone call (phone-sim playing Telnyx) into a room where Chromium runs the unmodified
-// official @telnyx/video SDK: each side hears the other clean and at level, the SDK shows the
-// caller as a telephone participant that talks and presses keys, and hanging up is seen in the
-// SDK, in REST and in the call webhooks.
+// A phone call (phone-sim playing Telnyx) into a room where Chromium runs our SDK,
+// @palaver/video: each side hears the other clean and at level, the SDK shows the caller as a
+// telephone participant that talks, a moderator's REST mute silences the caller for the page
+// until unmuted, and hanging up is seen in the SDK, in REST and in the call webhooks. A second
+// page runs the official @telnyx/video SDK, which also lists the caller and gets the keys it
+// presses as chat messages (@palaver/video delivers only text messages).
 
 const TONE_DBFS = -12;
+/** The sample rate of the page's recordings of the mixed audio. */
+const PAGE_RATE = 48_000;
 
 type PageWindow = {
   client: { room: any };
-  phoneTest: {
-    dtmf: { participantId: string; message: unknown }[];
-    record(seconds: number): Promise<number[]>;
-  };
+  phoneTest: { record(seconds: number): Promise<number[]> };
+  chat: { participantId: string; message: unknown }[];
 };
 
-/** In the page: publish two tones instead of a microphone, and note chat messages. */
-async function prepare(page: BrowserPage): Promise<void> {
+/**
+ * In the connected page: publish two tones instead of a microphone (700 Hz for the caller to
+ * hear, 6 kHz that a phone must not hear folded down to 2 kHz).
+ */
+async function publishTones(page: BrowserPage): Promise<void> {
   await page.page.evaluate(async (levelDbfs) => {
     // Browser globals (the test's own types are Node's).
     const g = globalThis as any;
@@ -38,7 +45,6 @@ async function prepare(page: BrowserPage): Promise<void> {
     const room = w.client.room;
     const context = new g.AudioContext({ sampleRate: 48_000 });
     const destination = context.createMediaStreamDestination();
-    // 700 Hz for the caller to hear, 6 kHz that a phone must not hear folded down to 2 kHz.
     for (const frequency of [700, 6000]) {
       const oscillator = context.createOscillator();
       oscillator.frequency.value = frequency;
@@ -48,12 +54,7 @@ async function prepare(page: BrowserPage): Promise<void> {
       oscillator.start();
     }
     await room.addStream('self', { audio: destination.stream.getAudioTracks()[0] });
-    const dtmf: { participantId: string; message: unknown }[] = [];
-    room.on('message_received', (participantId: string, message: unknown) =>
-      dtmf.push({ participantId, message }),
-    );
     w.phoneTest = {
-      dtmf,
       // Records the room's mixed audio as the SDK hands it to the app, at 48 kHz.
       record: (seconds) =>
         new Promise((resolve) => {
@@ -71,6 +72,7 @@ async function prepare(page: BrowserPage): Promise<void> {
             if (samples.length >= seconds * 48_000) {
               processor.disconnect();
               source.disconnect();
+              element.remove();
               resolve(samples.slice(0, seconds * 48_000));
             }
           };
@@ -81,23 +83,69 @@ async function prepare(page: BrowserPage): Promise<void> {
   }, TONE_DBFS);
 }
 
-describe('a phone call with the official SDK in the room', () => {
+/** `seconds` of the room's mixed audio as the page hears it. */
+const recordMix = async (page: BrowserPage, seconds: number): Promise<Float32Array> =>
+  Float32Array.from(
+    await page.page.evaluate(
+      (s) => (globalThis as unknown as PageWindow).phoneTest.record(s),
+      seconds,
+    ),
+  );
+
+/** In the connected page: note the chat messages its SDK delivers, as the app gets them. */
+const noteChat = (page: BrowserPage) =>
+  page.page.evaluate(() => {
+    const w = globalThis as unknown as PageWindow;
+    w.chat = [];
+    w.client.room.on('message_received', (participantId: string, message: unknown) =>
+      w.chat.push({ participantId, message }),
+    );
+  });
+
+/** The chat messages the page's SDK delivered. */
+const chatMessages = (page: BrowserPage) =>
+  page.page.evaluate(() => (globalThis as unknown as PageWindow).chat);
+
+/** The telephone participants in the page's room state. */
+const telephoneParticipants = (page: BrowserPage) =>
+  page.page.evaluate(() =>
+    [...(globalThis as unknown as PageWindow).client.room.getState().participants.values()]
+      .filter((p: any) => p.origin === 'telephony_engine')
+      .map((p: any) => ({ id: p.id as string, context: p.context as string })),
+  );
+
+/** The loudest second of a recording: a headless Chromium that stalls now and then on a loaded
+ * machine leaves gaps in its playout, which lower a long average but not the level heard. */
+function loudestSecond(mixed: Float32Array, toneHz: number) {
+  const seconds = Array.from({ length: Math.floor(mixed.length / PAGE_RATE) }, (_, i) =>
+    measureImages(mixed.subarray(i * PAGE_RATE, (i + 1) * PAGE_RATE), PAGE_RATE, toneHz),
+  );
+  return seconds.reduce((best, next) => (next.toneDbfs > best.toneDbfs ? next : best));
+}
+
+describe('a phone call with @palaver/video in the room', () => {
   let palaver: E2eServer;
   let pages: { url: string; close(): Promise<void> };
+  let officialPages: { url: string; close(): Promise<void> };
   let browser: BrowserPage;
+  let official: BrowserPage;
   let api: ReturnType<typeof apiClient>;
   let hooks: CallWebhookReceiver;
   let roomId: string;
   let webhookUrl: string;
 
   beforeAll(async () => {
-    [palaver, pages, hooks] = await Promise.all([
+    [palaver, pages, officialPages, hooks] = await Promise.all([
       startPalaver(),
+      startPalaverVideoPageServer(),
       startPageServer(),
       CallWebhookReceiver.start(),
     ]);
     api = apiClient(palaver.url, palaver.apiKey);
-    browser = await openBrowserPage(pages.url, palaver.tlsPort);
+    [browser, official] = await Promise.all([
+      openBrowserPage(pages.url, palaver.tlsPort),
+      openBrowserPage(officialPages.url, palaver.tlsPort),
+    ]);
     roomId = (await api('POST', '/v2/rooms', { unique_name: 'phone-e2e' })).body.data.id;
     const connector = await api('POST', '/v2/connectors', {
       provider: 'telnyx',
@@ -111,53 +159,54 @@ describe('a phone call with the official SDK in the room', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await Promise.allSettled([browser?.close(), official?.close()]);
     await pages?.close();
+    await officialPages?.close();
     await palaver?.close();
     await hooks?.close();
   });
 
-  it('carries audio both ways, shows a talking telephone participant, its keys and its hang-up', async () => {
-    const token = (await api('POST', `/v2/rooms/${roomId}/actions/generate_join_client_token`, {}))
-      .body.data.token;
-    await inPage(browser, 'connect', { roomId, token, context: JSON.stringify({ name: 'ann' }) });
-    await prepare(browser);
+  it('carries audio both ways, shows a talking telephone participant, its keys, its mute and its hang-up', async () => {
+    const tokenFor = async (): Promise<string> =>
+      (await api('POST', `/v2/rooms/${roomId}/actions/generate_join_client_token`, {})).body.data
+        .token;
+    const muteNotices = watchMuteNotices(browser);
+    await inPage(browser, 'connect', {
+      roomId,
+      token: await tokenFor(),
+      context: JSON.stringify({ name: 'ann' }),
+      server: `https://127.0.0.1:${palaver.tlsPort}`,
+    });
+    await publishTones(browser);
+    await inPage(official, 'connect', {
+      roomId,
+      token: await tokenFor(),
+      context: JSON.stringify({ name: 'tel' }),
+    });
+    await noteChat(official);
 
-    // The caller says a 1 kHz tone for 14 s, presses 4 and 2, and hangs up at 17 s. The tone is
+    // The caller says a 1 kHz tone for 22 s, presses 4 and 2, and hangs up at 25 s. The tone is
     // long enough that every measuring window below lies inside it even when joining is slow.
     const call = new SimulatedCall({
       webhookUrl,
       from: '+13125550177',
-      audio: new CallerAudio(tone({ frequency: 1000, durationMs: 14_000, levelDbfs: TONE_DBFS })),
-      durationMs: 17_000,
-      dtmf: { digits: '42', atMs: 15_000 },
+      audio: new CallerAudio(tone({ frequency: 1000, durationMs: 22_000, levelDbfs: TONE_DBFS })),
+      durationMs: 25_000,
+      dtmf: { digits: '42', atMs: 23_000 },
       record: true,
     });
     const running = call.run();
 
-    // The SDK lists the caller as a telephone participant…
-    const telephoneParticipants = () =>
-      browser.page.evaluate(() =>
-        [...(globalThis as unknown as PageWindow).client.room.getState().participants.values()]
-          .filter((p: any) => p.origin === 'telephony_engine')
-          .map((p: any) => ({ id: p.id as string, context: p.context as string })),
-      );
-    await expect.poll(telephoneParticipants, { timeout: 15_000 }).toHaveLength(1);
-    const [participant] = await telephoneParticipants();
+    // Both SDKs list the caller as a telephone participant…
+    await expect.poll(() => telephoneParticipants(browser), { timeout: 15_000 }).toHaveLength(1);
+    const [participant] = await telephoneParticipants(browser);
     expect(JSON.parse(participant!.context)).toMatchObject({ phoneNumber: '+13125550177' });
+    await expect.poll(() => telephoneParticipants(official)).toEqual([participant]);
 
     // …hears its 1 kHz at the level it was sent, with no 7 kHz image (Janus's G.711 path had one
     // as loud as the tone)…
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const mixed = Float32Array.from(
-      await browser.page.evaluate(() => (globalThis as unknown as PageWindow).phoneTest.record(3)),
-    );
-    // The loudest second of three: a headless Chromium that stalls now and then on a loaded
-    // machine leaves gaps in its playout, which lower a long average but not the level heard.
-    const seconds = [0, 1, 2].map((i) =>
-      measureImages(mixed.subarray(i * 48_000, (i + 1) * 48_000), 48_000, 1000),
-    );
-    const images = seconds.reduce((best, next) => (next.toneDbfs > best.toneDbfs ? next : best));
+    const images = loudestSecond(await recordMix(browser, 3), 1000);
     expect(images.toneDbfs).toBeGreaterThan(TONE_DBFS - 3);
     expect(images.toneDbfs).toBeLessThan(TONE_DBFS + 3);
     const image7k = images.images.find((i) => i.label === '8000-f')!;
@@ -168,12 +217,35 @@ describe('a phone call with the official SDK in the room', () => {
       .poll(async () => eventsNamed(await view(browser), 'audio_activity').map((a) => a[0]))
       .toContain(participant!.id);
 
+    // A moderator mutes the caller: the page is told (Janus's AudioBridge notice for the
+    // caller's leg reaches its connection), and the tone no longer reaches it…
+    const shownMuted = () =>
+      muteNotices.filter((n) => n.participantId === participant!.id).at(-1)?.muted;
+    expect(shownMuted()).not.toBe(true);
+    const [record] = (await api('GET', `/v2/sip/call?roomId=${roomId}`)).body.data as any[];
+    const mute = await api('POST', `/v2/room_sessions/${record.sessionId}/actions/mute`, {
+      participants: [participant!.id],
+    });
+    expect(mute.status).toBe(200);
+    await expect.poll(shownMuted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const whileMuted = loudestSecond(await recordMix(browser, 2), 1000);
+    expect(whileMuted.toneDbfs).toBeLessThan(TONE_DBFS - 45);
+
+    // …until it is unmuted.
+    const unmute = await api('POST', `/v2/room_sessions/${record.sessionId}/actions/unmute`, {
+      participants: [participant!.id],
+    });
+    expect(unmute.status).toBe(200);
+    await expect.poll(shownMuted).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const unmuted = loudestSecond(await recordMix(browser, 2), 1000);
+    expect(unmuted.toneDbfs).toBeGreaterThan(TONE_DBFS - 3);
+    expect(unmuted.toneDbfs).toBeLessThan(TONE_DBFS + 3);
+
     // The caller's keys arrive as chat messages from the telephone participant.
     await expect
-      .poll(
-        () => browser.page.evaluate(() => (globalThis as unknown as PageWindow).phoneTest.dtmf),
-        { timeout: 15_000 },
-      )
+      .poll(() => chatMessages(official), { timeout: 20_000 })
       .toEqual([
         { participantId: participant!.id, message: { type: 'dtmf', digit: '4' } },
         { participantId: participant!.id, message: { type: 'dtmf', digit: '2' } },
@@ -184,7 +256,7 @@ describe('a phone call with the official SDK in the room', () => {
 
     // The caller heard the browser's 700 Hz at level, and nothing of its 6 kHz folded to 2 kHz.
     // A window late in the call, when the caller has long been in the room.
-    const heard = int16ToFloat(call.heardAudio().subarray(9 * 8000, 14 * 8000));
+    const heard = int16ToFloat(call.heardAudio().subarray(17 * 8000, 22 * 8000));
     const heard700 = detectTone(heard, 8000, 700, { minSnrDb: 0 });
     expect(heard700.levelDbfs).toBeGreaterThan(TONE_DBFS - 4);
     expect(heard700.levelDbfs).toBeLessThan(TONE_DBFS + 3);
@@ -205,8 +277,8 @@ describe('a phone call with the official SDK in the room', () => {
       from: '+13125550177',
       participantId: participant!.id,
     });
-    expect(calls[0].duration).toBeGreaterThan(16);
-    expect(calls[0].duration).toBeLessThan(19);
+    expect(calls[0].duration).toBeGreaterThan(24);
+    expect(calls[0].duration).toBeLessThan(27);
     expect(
       (await api('GET', `/v2/room_participants/${participant!.id}`)).body.data.left_at,
     ).toEqual(expect.any(String));
@@ -218,12 +290,15 @@ describe('a phone call with the official SDK in the room', () => {
     ]);
     expect(webhooks[2].data).toMatchObject({ status: 'ended', hangupReason: 'caller-hangup' });
     expect((await view(browser)).errors).toEqual([]);
+    expect((await view(official)).errors).toEqual([]);
 
     console.log(
       'e2e phone',
       JSON.stringify({
         browserHears1kDbfs: +images.toneDbfs.toFixed(2),
         image7kRelativeDb: +image7k.relativeDb.toFixed(1),
+        browserHears1kMutedDbfs: +whileMuted.toneDbfs.toFixed(1),
+        browserHears1kUnmutedDbfs: +unmuted.toneDbfs.toFixed(2),
         callerHears700Dbfs: +heard700.levelDbfs.toFixed(2),
         folded2kRelativeDb: +folded.toFixed(1),
         bridge: palaver.server.phoneBridge!.stats().latency,
