@@ -223,23 +223,20 @@ describe('a phone call with @palaver/video in the room', () => {
       muteNotices.filter((n) => n.participantId === participant!.id).at(-1)?.muted;
     expect(shownMuted()).not.toBe(true);
     const [record] = (await api('GET', `/v2/sip/call?roomId=${roomId}`)).body.data as any[];
-    const mute = await api('POST', `/v2/room_sessions/${record.sessionId}/actions/mute`, {
-      participants: [participant!.id],
-    });
-    expect(mute.status).toBe(200);
-    await expect.poll(shownMuted).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const whileMuted = loudestSecond(await recordMix(browser, 2), 1000);
+    /** Mutes or unmutes the caller by REST; resolves with the 1 kHz the page then hears. */
+    const moderate = async (action: 'mute' | 'unmute') => {
+      const answer = await api('POST', `/v2/room_sessions/${record.sessionId}/actions/${action}`, {
+        participants: [participant!.id],
+      });
+      expect(answer.status).toBe(200);
+      await expect.poll(shownMuted).toBe(action === 'mute');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return loudestSecond(await recordMix(browser, 2), 1000);
+    };
+    const whileMuted = await moderate('mute');
     expect(whileMuted.toneDbfs).toBeLessThan(TONE_DBFS - 45);
-
     // …until it is unmuted.
-    const unmute = await api('POST', `/v2/room_sessions/${record.sessionId}/actions/unmute`, {
-      participants: [participant!.id],
-    });
-    expect(unmute.status).toBe(200);
-    await expect.poll(shownMuted).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const unmuted = loudestSecond(await recordMix(browser, 2), 1000);
+    const unmuted = await moderate('unmute');
     expect(unmuted.toneDbfs).toBeGreaterThan(TONE_DBFS - 3);
     expect(unmuted.toneDbfs).toBeLessThan(TONE_DBFS + 3);
 

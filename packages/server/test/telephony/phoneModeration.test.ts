@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CallerAudio, SimulatedCall, int16ToFloat, tone, toneLevel } from '@palaver/phone-sim';
+import {
+  CallerAudio,
+  SimulatedCall,
+  concat,
+  int16ToFloat,
+  silence,
+  tone,
+  toneLevel,
+} from '@palaver/phone-sim';
 import type { GatewayTestServer } from '../gateway/support.js';
 import { JanusWire, display, startGatewayServer } from '../gateway/support.js';
 import { apiClient } from '../support/testServer.js';
@@ -14,21 +22,8 @@ import { CallWebhookReceiver, postVoiceWebhook, refOf, voiceFields } from './sup
 const RATE = 8000;
 const SECOND = RATE;
 
-/** A tone with pauses: `[frequency or null for silence, ms]` segments, one after another. */
-function speech(segments: [number | null, number][]): Float32Array {
-  const parts = segments.map(([frequency, durationMs]) =>
-    frequency === null
-      ? new Float32Array((durationMs / 1000) * RATE)
-      : tone({ frequency, durationMs, levelDbfs: -12 }),
-  );
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+/** 1 kHz at −12 dBFS for `ms`. */
+const spurt = (ms: number) => tone({ frequency: 1000, durationMs: ms, levelDbfs: -12 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,13 +92,7 @@ describe('moderating phone callers', () => {
       webhookUrl,
       from: '+13125550101',
       audio: new CallerAudio(
-        speech([
-          [1000, 3000],
-          [null, 2000],
-          [1000, 3000],
-          [null, 2000],
-          [1000, 3000],
-        ]),
+        concat(spurt(3000), silence(2000), spurt(3000), silence(2000), spurt(3000)),
       ),
       durationMs: 13_500,
     });
@@ -144,13 +133,17 @@ describe('moderating phone callers', () => {
     const unmutedMark = bob.heardAudio().length;
     expect(talkingOfAlice()).toBe(1);
 
+    /** Janus's notice to the room's clients that Alice's leg is (un)muted. */
+    const legNotice = (muted: boolean) =>
+      wire.next(
+        (f) =>
+          f.plugindata?.data?.audiobridge === 'event' &&
+          Array.isArray(f.plugindata.data.participants) &&
+          f.plugindata.data.participants.some((p: any) => p.id === aliceLeg && p.muted === muted),
+      );
+
     await at(3800);
-    const muteNotice = wire.next(
-      (f) =>
-        f.plugindata?.data?.audiobridge === 'event' &&
-        Array.isArray(f.plugindata.data.participants) &&
-        f.plugindata.data.participants.some((p: any) => p.id === aliceLeg && p.muted === true),
-    );
+    const muteNotice = legNotice(true);
     const muted = await api('POST', `/v2/room_sessions/${sessionId}/actions/mute`, {
       participants: [aliceRecord.participantId],
     });
@@ -171,12 +164,7 @@ describe('moderating phone callers', () => {
     expect(talkingOfAlice()).toBe(1);
 
     await at(8900);
-    const unmuteNotice = wire.next(
-      (f) =>
-        f.plugindata?.data?.audiobridge === 'event' &&
-        Array.isArray(f.plugindata.data.participants) &&
-        f.plugindata.data.participants.some((p: any) => p.id === aliceLeg && p.muted === false),
-    );
+    const unmuteNotice = legNotice(false);
     const unmuted = await api('POST', `/v2/room_sessions/${sessionId}/actions/unmute`, {
       participants: 'all',
     });
@@ -194,7 +182,10 @@ describe('moderating phone callers', () => {
       muted: bobHears1k(mutedMark - window * 1.5, mutedMark),
       after: bobHears1k(backMark - window, backMark),
     };
-    console.log('phone mute', JSON.stringify(levels));
+    console.log(
+      'phone mute: Bob hears 1 kHz at (dBFS)',
+      Object.entries(levels).map(([k, v]) => `${k} ${v.toFixed(1)}`),
+    );
     expect(levels.before).toBeGreaterThan(-16);
     expect(levels.muted).toBeLessThan(-60);
     expect(levels.after).toBeGreaterThan(-16);
