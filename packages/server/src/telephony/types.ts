@@ -109,26 +109,34 @@ export const CALL_STATUSES = ['incoming', 'answered', 'ended', 'missed', 'failed
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 /**
- * Why a call ended (`hangupReason`); docs/telephony.md lists them all. Bridges may report other
- * strings too.
+ * Why a call ended (`hangupReason`); docs/telephony.md says when each is used. A status callback
+ * from Telnyx may also end a call with its `HangupCause` or `telnyx-<status>`.
  */
-export type HangupReason =
-  | 'caller-hangup'
-  | 'stream-closed'
+export const HANGUP_REASONS = [
+  'caller-hangup',
+  'stream-closed',
+  'stream-idle',
+  'stream-flood',
+  'unsupported-media',
   /** A moderator removed the phone participant (REST kick). */
-  | 'kicked'
+  'kicked',
   /** The room's session was ended (REST `actions/end`). */
-  | 'session-ended'
-  | 'room-deleted'
-  | 'api-request'
-  | 'no-room'
+  'session-ended',
+  'room-deleted',
+  'room-closed',
+  'api-request',
+  'server-stopping',
+  'bridge-error',
+  'media-lost',
+  'no-room',
   /** The room had `max_participants` participants already. */
-  | 'room-full'
-  | 'claim-expired'
-  | 'stale'
-  | 'max-duration'
-  | 'bridge-error'
-  | (string & {});
+  'room-full',
+  'claim-expired',
+  'stale',
+  'max-duration',
+] as const;
+
+export type HangupReason = (typeof HANGUP_REASONS)[number] | (string & {});
 
 export interface Call {
   id: string;

@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { callPayload } from '../../telephony/CallWebhookNotifier.js';
 import type { CallStatus } from '../../telephony/types.js';
-import { CALL_STATUSES } from '../../telephony/types.js';
+import { CALL_STATUSES, HANGUP_REASONS } from '../../telephony/types.js';
 import type { RouteOptions } from './routeSupport.js';
 import {
   MessageData,
@@ -34,7 +34,11 @@ export const CallSchema = Type.Object(
     to: Type.String(),
     callerName: Nullable(Type.String()),
     status: Type.String({ description: CALL_STATUSES.join(', ') }),
-    hangupReason: Nullable(Type.String()),
+    hangupReason: Nullable(
+      Type.String({
+        description: `Why the call ended: ${HANGUP_REASONS.join(', ')}; or Telnyx's HangupCause from a status callback`,
+      }),
+    ),
     start: Type.String({ description: 'When the voice webhook arrived' }),
     answeredAt: Nullable(Type.String()),
     end: Nullable(Type.String()),
