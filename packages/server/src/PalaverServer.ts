@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +14,11 @@ import { InvalidStateError } from './errors.js';
 import { GatewayModerator } from './gateway/GatewayModerator.js';
 import { RoomGateway } from './gateway/RoomGateway.js';
 import { JanusNode } from './janus/JanusNode.js';
+import { CompositionService } from './recording/CompositionService.js';
+import { DownloadLinks } from './recording/DownloadLinks.js';
+import { FfmpegCompositionEngine } from './recording/FfmpegCompositionEngine.js';
+import { MjrConverter } from './recording/MjrConverter.js';
+import { RecordingService } from './recording/RecordingService.js';
 import { RoomCapacity } from './rooms/RoomCapacity.js';
 import { RoomPresence } from './rooms/RoomPresence.js';
 import { RoomService } from './rooms/RoomService.js';
@@ -66,6 +72,10 @@ export class PalaverServer {
   readonly phoneBridge: PhoneBridge | undefined;
   /** Room webhooks: signed, ordered, durable delivery. */
   readonly webhooks: WebhookDispatcher;
+  /** Per-participant track recordings. */
+  readonly recordings: RecordingService;
+  /** Compositions of recorded sessions. */
+  readonly compositions: CompositionService;
   readonly #presenceWebhooks: PresenceWebhooks;
   readonly #moderator: GatewayModerator | undefined;
   readonly #app: FastifyInstance;
@@ -89,6 +99,8 @@ export class PalaverServer {
       telephony: Telephony;
       phoneBridge: PhoneBridge | undefined;
       webhooks: WebhookDispatcher;
+      recordings: RecordingService;
+      compositions: CompositionService;
       presenceWebhooks: PresenceWebhooks;
       moderator: GatewayModerator | undefined;
     },
@@ -107,6 +119,8 @@ export class PalaverServer {
     this.telephony = parts.telephony;
     this.phoneBridge = parts.phoneBridge;
     this.webhooks = parts.webhooks;
+    this.recordings = parts.recordings;
+    this.compositions = parts.compositions;
     this.#presenceWebhooks = parts.presenceWebhooks;
     this.#moderator = parts.moderator;
   }
@@ -127,6 +141,8 @@ export class PalaverServer {
     let phoneBridge: PhoneBridge | undefined;
     let webhooks: WebhookDispatcher | undefined;
     let presenceWebhooks: PresenceWebhooks | undefined;
+    let recordings: RecordingService | undefined;
+    let compositions: CompositionService | undefined;
     let capacity: RoomCapacity | undefined;
     try {
       const apiKeys = new ApiKeyService(store);
@@ -153,6 +169,36 @@ export class PalaverServer {
         logger: logger.child({ component: 'webhooks' }),
       });
       presenceWebhooks = new PresenceWebhooks(presence, webhooks, logger);
+      const recordingLogger = logger.child({ component: 'recordings' });
+      recordings = new RecordingService({
+        store,
+        root: join(config.dataDir, 'recordings'),
+        converter: new MjrConverter({
+          janusPpRecPath: config.janusPpRecPath,
+          ffprobePath: config.ffprobePath,
+        }),
+        logger: recordingLogger,
+        webhooks,
+        onListenerError: (error, event) =>
+          logger.error({ err: error, event }, 'recording event listener failed'),
+      });
+      compositions = new CompositionService({
+        store,
+        recordings,
+        engine: new FfmpegCompositionEngine({
+          logger: recordingLogger,
+          ffmpegPath: config.ffmpegPath,
+        }),
+        logger: recordingLogger,
+        webhooks,
+        concurrency:
+          config.compositionConcurrency === 0 ? undefined : config.compositionConcurrency,
+        onListenerError: (error, event) =>
+          logger.error({ err: error, event }, 'composition event listener failed'),
+      });
+      const recordingService = recordings;
+      // A participant who left has closed their recordings: look for them now, not at the next scan.
+      presence.on('participantLeft', () => void recordingService.scan());
       // Whatever the store says is open, nobody is connected to a server that just started.
       const recovered = await presence.recover();
       if (recovered.sessionsEnded > 0) {
@@ -169,6 +215,7 @@ export class PalaverServer {
           rooms: store.rooms,
           presence,
           media: { url: media.supervisor.url, engine: media.rooms },
+          recordings,
           roomGraceMs: config.sessionGraceMs,
           otherParticipants: (roomId) => seats.seats(roomId),
         });
@@ -230,6 +277,14 @@ export class PalaverServer {
         telephony,
         webhookSigningKey,
         demo: config.demo ? { dir: DEMO_DIR } : undefined,
+        media: {
+          recordings,
+          compositions,
+          downloadLinks: new DownloadLinks({
+            sign: (timestamp, text) => webhookSigningKey.sign(timestamp, text),
+          }),
+        },
+        publicUrl: config.publicUrl,
       });
       return new PalaverServer(options, {
         store,
@@ -244,10 +299,14 @@ export class PalaverServer {
         telephony,
         phoneBridge,
         webhooks,
+        recordings,
+        compositions,
         presenceWebhooks,
         moderator,
       });
     } catch (error) {
+      await compositions?.close();
+      await recordings?.close();
       await phoneBridge?.close();
       await telephony?.close();
       moderator?.close();
@@ -288,6 +347,8 @@ export class PalaverServer {
     this.telephony.setPublicUrl(this.#url);
     this.telephony.start();
     this.webhooks.start();
+    this.recordings.start();
+    await this.compositions.start();
     if (this.config.tlsCert !== undefined && this.config.tlsKey !== undefined) {
       this.#tlsUrl = await this.#listenTls(this.config.tlsCert, this.config.tlsKey);
     }
@@ -329,6 +390,9 @@ export class PalaverServer {
         await this.gateway?.close();
         await this.presence.close();
         await this.#presenceWebhooks.close();
+        // Interrupted conversions and compositions resume at the next start.
+        await this.compositions.close();
+        await this.recordings.close();
         await this.#closeTls();
         await this.#app.close();
         await this.telephony.close();

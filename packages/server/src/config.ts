@@ -62,6 +62,14 @@ export interface Config {
    * without an API key. For trying Palaver out only; `npm start` turns it on. Default: off.
    */
   readonly demo: boolean;
+  /** Compositions made at once; 0: one fewer than the cores, at least 1. Default: 0. */
+  readonly compositionConcurrency: number;
+  /** Janus's recording post-processor. Default: `janus-pp-rec` on the PATH. */
+  readonly janusPpRecPath: string;
+  /** ffmpeg, for compositions. Default: `ffmpeg` on the PATH. */
+  readonly ffmpegPath: string;
+  /** ffprobe, to check converted recordings. Default: `ffprobe` on the PATH. */
+  readonly ffprobePath: string;
 }
 
 /** Values given on the command line; they take precedence over the environment. */
@@ -95,6 +103,10 @@ export const CONFIG_ENV = {
   bridgeWorkers: 'PALAVER_BRIDGE_WORKERS',
   bridgeIdleMs: 'PALAVER_BRIDGE_IDLE_SECS',
   demo: 'PALAVER_DEMO',
+  compositionConcurrency: 'PALAVER_COMPOSITION_CONCURRENCY',
+  janusPpRecPath: 'PALAVER_JANUS_PP_REC',
+  ffmpegPath: 'PALAVER_FFMPEG',
+  ffprobePath: 'PALAVER_FFPROBE',
 } as const satisfies Record<keyof Config, string>;
 
 /** A setting has a value Palaver cannot use. */
@@ -186,8 +198,23 @@ export function loadConfig(
     tlsPort,
     sessionGraceMs: parseSeconds('sessionGraceMs', raw('sessionGraceMs'), 10),
     demo: parseSwitch('demo', raw('demo')),
+    compositionConcurrency: parseConcurrency(raw('compositionConcurrency')),
+    janusPpRecPath: raw('janusPpRecPath') ?? 'janus-pp-rec',
+    ffmpegPath: raw('ffmpegPath') ?? 'ffmpeg',
+    ffprobePath: raw('ffprobePath') ?? 'ffprobe',
     ...parseTelephony(raw),
   });
+}
+
+function parseConcurrency(value: string | undefined): number {
+  const concurrency = Number(value ?? 0);
+  if (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 64) {
+    throw new ConfigError(
+      'compositionConcurrency',
+      'must be a whole number from 0 (cores − 1) to 64',
+    );
+  }
+  return concurrency;
 }
 
 function parseTelephony(

@@ -32,6 +32,10 @@ import { sessionRoutes } from './routes/sessions.js';
 import { demoRoutes } from './routes/demo.js';
 import { systemRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { recordingRoutes } from './routes/recordings.js';
+import type { CompositionService } from '../recording/CompositionService.js';
+import type { DownloadLinks } from '../recording/DownloadLinks.js';
+import type { RecordingService } from '../recording/RecordingService.js';
 import { telephonyRoutes } from './routes/telephony.js';
 
 export interface AppDependencies {
@@ -49,6 +53,14 @@ export interface AppDependencies {
   telephony: Telephony;
   /** The key room webhooks are signed with; its public half is served to receivers. */
   webhookSigningKey: WebhookSigningKey;
+  /** Recordings, compositions and their download links. */
+  media: {
+    recordings: RecordingService;
+    compositions: CompositionService;
+    downloadLinks: DownloadLinks;
+  };
+  /** The base URL clients reach the API at, when configured (else taken from each request). */
+  publicUrl?: string | undefined;
   /** Demo mode (`PALAVER_DEMO=1`): the built demo page served at `/`, and `POST /demo/join`. */
   demo?: { dir: string } | undefined;
 }
@@ -223,6 +235,7 @@ export async function createApp(deps: AppDependencies): Promise<FastifyInstance>
       await v2.register(telephonyRoutes, { deps });
       await v2.register(participantRoutes, { deps });
       await v2.register(webhookRoutes, { deps });
+      await v2.register(recordingRoutes, { deps });
       let openapi: unknown;
       v2.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => {
         openapi ??= withDeepObjectQueries(app.swagger());

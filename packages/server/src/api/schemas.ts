@@ -4,10 +4,13 @@ import type { Static, TSchema } from 'typebox';
 // Wire shapes of Telnyx's Video Rooms API v2, used for validation, serialisation and the
 // OpenAPI document alike.
 
-const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC, milliseconds' });
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const Uuid = Type.String({ format: 'uuid' });
-const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 });
+export const Timestamp = Type.String({
+  format: 'date-time',
+  description: 'ISO-8601, UTC, milliseconds',
+});
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Uuid = Type.String({ format: 'uuid' });
+export const HttpUrl = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 });
 
 export const RoomParticipantSchema = Type.Object(
   {
@@ -165,7 +168,7 @@ const DateBound = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}(T.*)?$',
   description: 'A date (YYYY-MM-DD, the whole UTC day) or an ISO-8601 date-time',
 });
-const TimeFilter = Type.Object(
+export const TimeFilter = Type.Object(
   {
     eq: Type.Optional(DateBound),
     gte: Type.Optional(DateBound),
@@ -174,7 +177,7 @@ const TimeFilter = Type.Object(
   { additionalProperties: false },
 );
 
-const PageQuery = Type.Object(
+export const PageQuery = Type.Object(
   {
     number: Type.Optional(Type.Integer({ minimum: 1, description: 'Default: 1' })),
     size: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, description: 'Default: 20' })),

@@ -37,6 +37,15 @@ export interface ConnectionHost {
   mediaChanged(connection: GatewayConnection): void;
   /** The room's TextRoom id in Janus (a secret of the room's clients). */
   textRoomId(roomId: string): string;
+  /**
+   * Where and with which room secret Janus records a participant's stream; undefined when the
+   * room does not record.
+   */
+  recordingTarget(
+    roomId: string,
+    participantId: string,
+    streamKey: string,
+  ): Promise<{ filename: string; secret: string } | undefined>;
   refused(connection: GatewayConnection, refusal: GatewayRefusal, request: string): void;
   closed(connection: GatewayConnection): void;
 }
@@ -108,6 +117,8 @@ export class GatewayConnection {
   /** This participant's VideoRoom publisher ids by stream key, and their handles. */
   readonly #publisherIds = new Map<string, string>();
   readonly #publisherHandles = new Map<number, { key: string; id: string }>();
+  /** Publisher handles whose first offer has been given a recording target (or none). */
+  readonly #recordingDecided = new Set<number>();
   readonly #ended: Promise<void>;
   #resolveEnded: () => void = () => undefined;
   #inbound: Promise<void> = Promise.resolve();
@@ -268,7 +279,12 @@ export class GatewayConnection {
       if (this.#closed) {
         return;
       }
-      this.#toJanus(this.#checkRequest(frame));
+      const out = this.#checkRequest(frame);
+      await this.#addRecording(out);
+      if (this.#closed) {
+        return;
+      }
+      this.#toJanus(out);
     } catch (error) {
       if (error instanceof GatewayRefusal) {
         this.#refuse(error, frame);
@@ -388,6 +404,46 @@ export class GatewayConnection {
     }
     this.#pending.set(frame.transaction as string, pending);
     return out;
+  }
+
+  /**
+   * A publisher's first offer in a recording room gets Janus's `record` flag, the file name the
+   * server chose and the room secret (rooms are created with `lock_record`, so a client can never
+   * start, stop or redirect a recording itself).
+   */
+  async #addRecording(out: Frame): Promise<void> {
+    if (out.janus !== 'message' || out.jsep === undefined) {
+      return;
+    }
+    const pending = this.#pending.get(out.transaction as string);
+    const body = out.body as Frame | undefined;
+    if (
+      pending?.plugin !== 'videoroom' ||
+      pending.handleId === undefined ||
+      (body?.request !== 'configure' && body?.request !== 'publish')
+    ) {
+      return;
+    }
+    const publisher = this.#publisherHandles.get(pending.handleId);
+    if (publisher === undefined || this.#recordingDecided.has(pending.handleId)) {
+      return;
+    }
+    this.#recordingDecided.add(pending.handleId);
+    try {
+      const participantId = await this.recordId();
+      const target =
+        participantId === undefined
+          ? undefined
+          : await this.#host.recordingTarget(this.roomId, participantId, publisher.key);
+      if (target !== undefined) {
+        body.record = true;
+        body.filename = target.filename;
+        body.secret = target.secret;
+      }
+    } catch (error) {
+      // Media goes on without a recording rather than not at all.
+      this.#logger.error({ err: error, roomId: this.roomId }, 'gateway: recording not started');
+    }
   }
 
   #ownSession(value: unknown): number {

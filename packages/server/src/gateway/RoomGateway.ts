@@ -32,6 +32,8 @@ export interface RoomGatewayOptions {
       destroyRoom(roomId: string): Promise<unknown>;
       /** The TextRoom's (secret) id in Janus. */
       textRoomId(roomId: string): string;
+      /** A plugin room's secret (server-internal; needed to start recordings). */
+      roomSecret?(roomId: string, plugin: 'videoroom'): string;
     };
   };
   /**
@@ -287,6 +289,19 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   }
 
   // ---------------------------------------------------------------- ConnectionHost
+
+  async recordingTarget(
+    roomId: string,
+    participantId: string,
+    streamKey: string,
+  ): Promise<{ filename: string; secret: string } | undefined> {
+    const secret = this.#options.media.engine.roomSecret?.(roomId, 'videoroom');
+    if (secret === undefined) {
+      return undefined;
+    }
+    const filename = await this.#options.recordings?.fileFor(roomId, participantId, streamKey);
+    return filename === undefined ? undefined : { filename, secret };
+  }
 
   verifyToken(token: string, roomId: string): Promise<ClientGrant> {
     return this.#options.tokens.verify(token, { type: 'access', roomId });

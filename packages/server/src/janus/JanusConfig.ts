@@ -377,6 +377,9 @@ export function janusCoreConfig(options: JanusConfigOptions): string {
         // Only the modules below are loaded; if one of them fails, Janus must not run without it.
         exit_on_dl_error: true,
         protected_folders: options.protectedFolders ?? DEFAULT_PROTECTED_FOLDERS,
+        // Open recordings are named `.mjr.tmp` and renamed when closed, so a finished one is
+        // recognisable by its name alone.
+        recordings_tmp_ext: 'tmp',
       },
       certificates: {},
       media: {

@@ -31,6 +31,7 @@ export interface NewWebhookEvent {
   event_type: string;
   occurred_at: string;
   created_at: string;
+  target?: string | null;
 }
 
 /**

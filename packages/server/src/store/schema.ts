@@ -102,6 +102,8 @@ export interface WebhookEventTable {
   delivered_url: string | null;
   created_at: string;
   updated_at: string;
+  /** JSON `{url, failoverUrl, timeoutSecs}` when the event goes elsewhere than the room's URL. */
+  target: string | null;
 }
 
 export interface TelephonyConnectorTable {
@@ -238,6 +240,61 @@ export interface TelephonySigningKeyTable {
   created_at: string;
 }
 
+export interface RoomRecordingTable {
+  id: string;
+  room_id: string;
+  session_id: string;
+  participant_id: string;
+  /** The SDK's stream key (`self`, `presentation`) or `audiobridge` for a phone leg. */
+  stream_key: string;
+  /** `audio` or `video`. */
+  type: string;
+  codec: string;
+  /** `processing`, `completed` or `failed`. */
+  status: string;
+  /** The raw Janus recording, relative to the recordings folder. */
+  source_path: string;
+  /** The converted file, relative to the recordings folder, once completed. */
+  file_path: string | null;
+  duration_ms: number | null;
+  size_bytes: number | null;
+  attempts: number;
+  error: string | null;
+  started_at: string;
+  ended_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RoomCompositionTable {
+  id: string;
+  room_id: string;
+  session_id: string;
+  /** `enqueued`, `processing`, `completed` or `failed`. */
+  status: string;
+  format: string;
+  /** `<width>x<height>`. */
+  resolution: string;
+  /** JSON of the requested `video_layout` (`{}` for the default grid). */
+  video_layout: string;
+  webhook_event_url: string | null;
+  webhook_event_failover_url: string | null;
+  webhook_timeout_secs: number | null;
+  /** 0–100. */
+  progress: number;
+  file_path: string | null;
+  duration_ms: number | null;
+  size_bytes: number | null;
+  attempts: number;
+  error: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   api_keys: ApiKeyTable;
   signing_keys: SigningKeyTable;
@@ -254,4 +311,6 @@ export interface Database {
   sip_webhooks: SipWebhookTable;
   call_webhook_deliveries: CallWebhookDeliveryTable;
   telephony_signing_keys: TelephonySigningKeyTable;
+  room_recordings: RoomRecordingTable;
+  room_compositions: RoomCompositionTable;
 }

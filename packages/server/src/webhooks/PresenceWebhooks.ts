@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ParticipantEvent, RoomPresence, SessionEvent } from '../rooms/RoomPresence.js';
 import type { WebhookDispatcher } from './WebhookDispatcher.js';
-import type { WebhookEventType, WebhookPayloads } from './events.js';
+import type { WebhookPayloads } from './events.js';
 
 /**
  * Turns what happens in rooms into room webhooks: session started/ended and participant
@@ -77,7 +77,7 @@ export class PresenceWebhooks {
     await this.#queue;
   }
 
-  #enqueue<T extends WebhookEventType>(type: T, payload: WebhookPayloads[T]): void {
+  #enqueue<T extends PresenceEventType>(type: T, payload: WebhookPayloads[T]): void {
     this.#queue = this.#queue.then(async () => {
       try {
         await this.#webhooks.enqueue(type, payload, { occurredAt: occurredAt(payload) });
@@ -91,7 +91,13 @@ export class PresenceWebhooks {
   }
 }
 
-function occurredAt(payload: WebhookPayloads[WebhookEventType]): string {
+type PresenceEventType =
+  | 'video.room.session.started'
+  | 'video.room.session.ended'
+  | 'video.room.participant.joined'
+  | 'video.room.participant.left';
+
+function occurredAt(payload: WebhookPayloads[PresenceEventType]): string {
   if ('left_at' in payload) {
     return payload.left_at;
   }

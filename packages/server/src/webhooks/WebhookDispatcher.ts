@@ -60,6 +60,18 @@ export interface EnqueueOptions {
    * after the commit for immediate delivery; otherwise the next poll finds it.
    */
   db?: Kysely<Database>;
+  /**
+   * Where this event goes instead of the room's `webhook_event_url` (a composition's own URL).
+   * The event still takes its place in the room's order.
+   */
+  target?: EventTarget | undefined;
+}
+
+/** A receiver of one event, overriding the room's webhook settings. */
+export interface EventTarget {
+  url: string;
+  failoverUrl?: string | null | undefined;
+  timeoutSecs?: number | null | undefined;
 }
 
 /** An event written to the outbox. */
@@ -182,7 +194,7 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
       if (target === undefined) {
         throw new NotFoundError('room', roomId);
       }
-      if (!hasUrl(target.webhook_event_url)) {
+      if (!hasUrl(options.target?.url ?? target.webhook_event_url)) {
         return undefined;
       }
       const id = randomUUID();
@@ -196,6 +208,7 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
         occurred_at: occurredAt,
         body: webhookBody(type, id, occurredAt, payload, sequence),
         created_at: createdAt,
+        target: options.target === undefined ? null : JSON.stringify(options.target),
       });
       return { id, roomId, sequence, eventType: type, occurredAt };
     };
@@ -410,7 +423,8 @@ export class WebhookDispatcher extends SafeEventEmitter<WebhookDispatcherEvents>
   }
 
   /** One attempt at the event; true when the room may go on with its next event. */
-  async #deliver(event: WebhookEventRow, target: WebhookTarget): Promise<boolean> {
+  async #deliver(event: WebhookEventRow, roomTarget: WebhookTarget): Promise<boolean> {
+    const target = eventTarget(event) ?? roomTarget;
     const attempt = event.attempts + 1;
     const base = {
       id: event.id,
@@ -538,4 +552,21 @@ const NO_TARGET: WebhookTarget = {
 
 function hasUrl(url: string | null): url is string {
   return url !== null && url.trim() !== '';
+}
+
+/** The event's own receiver, when it has one. */
+function eventTarget(event: WebhookEventRow): WebhookTarget | undefined {
+  if (event.target === null) {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(event.target) as EventTarget;
+    return {
+      webhook_event_url: parsed.url,
+      webhook_event_failover_url: parsed.failoverUrl ?? '',
+      webhook_timeout_secs: parsed.timeoutSecs ?? null,
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -8,6 +8,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'video.room.session.ended',
   'video.room.participant.joined',
   'video.room.participant.left',
+  'video.room.recording.saved',
+  'video.room.composition.completed',
+  'video.room.composition.failed',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -47,12 +50,40 @@ export interface ParticipantLeftPayload {
   left_at: string;
 }
 
+/** A participant's track was converted and can be downloaded (`GET /v2/room_recordings/{id}`). */
+export interface RecordingSavedPayload {
+  room_id: string;
+  session_id: string;
+  participant_id: string;
+  recording_id: string;
+  type: 'audio' | 'video';
+  codec: string;
+  duration_secs: number;
+  size_mb: number;
+  started_at: string;
+  ended_at: string;
+}
+
+/** A composition finished (`status` `completed`) or could not be made (`failed`, with `error`). */
+export interface CompositionFinishedPayload {
+  room_id: string;
+  session_id: string;
+  composition_id: string;
+  status: 'completed' | 'failed';
+  duration_secs: number | null;
+  size_mb: number | null;
+  error: string | null;
+}
+
 /** What the caller of `enqueue` supplies for each event type. */
 export interface WebhookPayloads {
   'video.room.session.started': SessionStartedPayload;
   'video.room.session.ended': SessionEndedPayload;
   'video.room.participant.joined': ParticipantJoinedPayload;
   'video.room.participant.left': ParticipantLeftPayload;
+  'video.room.recording.saved': RecordingSavedPayload;
+  'video.room.composition.completed': CompositionFinishedPayload;
+  'video.room.composition.failed': CompositionFinishedPayload;
 }
 
 /** The payload as delivered: the caller's fields plus the room's event counter. */
