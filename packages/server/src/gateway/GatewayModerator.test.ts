@@ -155,4 +155,41 @@ describe('GatewayModerator', () => {
     await mediaChanged();
     expect(calls).toEqual([]);
   });
+
+  it('mutes and unmutes a phone caller by its AudioBridge leg and holds back its talking meanwhile', async () => {
+    const { calls, moderator, closedRooms } = setup();
+    const ended: string[] = [];
+    const phone = (participantId: string, janusId: string | undefined, state = 'live') => ({
+      roomId: ROOM,
+      participantId,
+      janusId,
+      state,
+      end: (reason: string) => {
+        ended.push(`${participantId} ${reason}`);
+        return Promise.resolve();
+      },
+    });
+    const phoneCalls = [phone('bob-record', 'leg-1'), phone('carol-record', undefined, 'joining')];
+    moderator.attachPhones({ calls: phoneCalls });
+    const talking = { audiobridge: 'talking', room: ROOM, id: 'leg-1' };
+    expect(moderator.allowsPhoneEvent(ROOM, talking)).toBe(true);
+
+    expect(await moderator.setAudioMuted(ROOM, 'bob-record', true)).toBe(true);
+    expect(calls).toEqual(['mute leg-1']);
+    expect(moderator.allowsPhoneEvent(ROOM, talking)).toBe(false);
+    expect(moderator.allowsPhoneEvent(ROOM, { ...talking, audiobridge: 'stopped-talking' })).toBe(
+      true,
+    );
+    // A caller not in the room yet has no leg to mute.
+    expect(await moderator.setAudioMuted(ROOM, 'carol-record', true)).toBe(false);
+
+    expect(await moderator.setAudioMuted(ROOM, 'bob-record', false)).toBe(true);
+    expect(calls).toEqual(['mute leg-1', 'unmute leg-1']);
+    expect(moderator.allowsPhoneEvent(ROOM, talking)).toBe(true);
+
+    // Ending the session ends its calls, with that reason.
+    await moderator.endRoom(ROOM);
+    expect(closedRooms).toEqual([ROOM]);
+    expect(ended).toEqual(['bob-record session-ended', 'carol-record session-ended']);
+  });
 });

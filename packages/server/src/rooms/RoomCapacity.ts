@@ -3,6 +3,9 @@ export interface CapacityRooms {
   find(roomId: string): Promise<{ maxParticipants: number } | undefined>;
 }
 
+/** What asking for a seat gave. */
+export type SeatResult = 'taken' | 'full' | 'gone';
+
 /**
  * Counts everyone in a room against its `max_participants`: the participants connected through
  * the room gateway (counted by the gateway) and the seats of phone calls, taken when a call's
@@ -43,17 +46,20 @@ export class RoomCapacity {
   }
 
   /**
-   * Takes a seat for `holder` (a call id) when one is free; false when the room is full or gone.
-   * A holder that has a seat keeps it.
+   * Takes a seat for `holder` (a call id) when one is free: `taken`, else `full`, or `gone` for a
+   * room that no longer exists. A holder that has a seat keeps it.
    */
-  async reserve(roomId: string, holder: string): Promise<boolean> {
+  async reserve(roomId: string, holder: string): Promise<SeatResult> {
     const room = await this.#rooms.find(roomId);
     // Counted after the lookup, with no await between the check and the taking.
     if (this.#holders.get(holder) === roomId) {
-      return true;
+      return 'taken';
     }
-    if (room === undefined || this.occupancy(roomId) >= room.maxParticipants) {
-      return false;
+    if (room === undefined) {
+      return 'gone';
+    }
+    if (this.occupancy(roomId) >= room.maxParticipants) {
+      return 'full';
     }
     let seats = this.#seats.get(roomId);
     if (seats === undefined) {
@@ -62,7 +68,7 @@ export class RoomCapacity {
     }
     seats.add(holder);
     this.#holders.set(holder, roomId);
-    return true;
+    return 'taken';
   }
 
   /** Whether `holder` has a seat. */

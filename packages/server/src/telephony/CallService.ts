@@ -56,8 +56,8 @@ export interface CallServiceOptions {
 export interface CallSeats {
   /** Whether one more participant fits in the room now. */
   hasRoomFor(roomId: string): Promise<boolean>;
-  /** Takes a seat for the call; false when the room is full. */
-  reserve(roomId: string, callId: string): Promise<boolean>;
+  /** Takes a seat for the call: `taken`, `full`, or `gone` (no such room). */
+  reserve(roomId: string, callId: string): Promise<'taken' | 'full' | 'gone'>;
   /** Whether the call holds a seat. */
   holds(callId: string): boolean;
   /** Gives the call's seat back. Idempotent. */
@@ -343,8 +343,13 @@ export class CallService extends SafeEventEmitter<CallServiceEvents> {
       // Not claimable: the claim below fails and says why.
       return undefined;
     }
-    if (await this.#seats.reserve(roomId, call.id)) {
+    const seat = await this.#seats.reserve(roomId, call.id);
+    if (seat === 'taken') {
       return call.id;
+    }
+    if (seat === 'gone') {
+      // The room was deleted meanwhile: the claim goes on and the join fails as it would.
+      return undefined;
     }
     const missed = await this.#endUnanswered(call, 'room-full');
     if (missed === undefined) {
