@@ -131,7 +131,7 @@ describe('moderating phone callers', () => {
     // First spurt: Bob hears Alice, the room sees her talking.
     await at(2500);
     const unmutedMark = bob.heardAudio().length;
-    expect(talkingOfAlice()).toBe(1);
+    await expect.poll(talkingOfAlice).toBe(1);
 
     /** Janus's notice to the room's clients that Alice's leg is (un)muted. */
     const legNotice = (muted: boolean) =>
@@ -174,7 +174,7 @@ describe('moderating phone callers', () => {
     // Third spurt: heard again, and talking again.
     await at(12_500);
     const backMark = bob.heardAudio().length;
-    expect(talkingOfAlice()).toBe(2);
+    await expect.poll(talkingOfAlice).toBe(2);
 
     const window = SECOND * 1.5;
     const levels = {
