@@ -98,7 +98,7 @@ client.publish = async (options = {}) => {
   const [audio] = media.getAudioTracks();
   const [video] = media.getVideoTracks();
   if (options.simulcast) {
-    // Keeps the resolution when the CPU is busy, so each layer stays its size.
+    // Chromium then keeps each layer's size when the CPU or the bandwidth is short.
     video.contentHint = 'detail';
   }
   client.camera = video;
