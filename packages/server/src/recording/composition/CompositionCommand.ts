@@ -36,11 +36,13 @@ const AUDIO_RATE = 48_000;
 const AUDIO_FORMAT = `aformat=sample_fmts=fltp:sample_rates=${AUDIO_RATE}:channel_layouts=stereo`;
 
 /**
- * Encoder choices, measured by `npm run bench:composition` on 2 cores: `veryfast` keeps a
- * two-person 720p session at about 3.5× real time, with files about a third the size of
- * `superfast`'s at the same CRF; slower presets fall below 3×.
+ * Encoder choices, measured by `npm run bench:composition` on 2 cores (docs/benchmarks.md):
+ * `veryfast` with the cheapest motion search (diamond, subpixel level 1) takes about a fifth less
+ * CPU than plain `veryfast` for 6 % more bytes, and a third of `superfast`'s bytes at the same
+ * CRF. Encoding is still about 60 % of the work; decoding the VP8 inputs is most of the rest.
  */
 const VIDEO_CODEC_ARGS = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23'];
+const VIDEO_SEARCH_ARGS = ['-x264-params', 'me=dia:subme=1'];
 const AUDIO_CODEC_ARGS = ['-c:a', 'aac', '-b:a', '128k'];
 /** A key frame every 2 s, so players can seek in a long composition without decoding far. */
 const KEYFRAME_INTERVAL = 2 * OUTPUT_FPS;
@@ -142,7 +144,14 @@ export function buildFfmpegArgs(input: CompositionCommandInput, outputPath: stri
 
   args.push('-filter_complex', filters.join(';'));
   args.push('-map', '[vout]', '-map', '[aout]');
-  args.push(...VIDEO_CODEC_ARGS, '-pix_fmt', 'yuv420p', '-g', String(KEYFRAME_INTERVAL));
+  args.push(
+    ...VIDEO_CODEC_ARGS,
+    ...VIDEO_SEARCH_ARGS,
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(KEYFRAME_INTERVAL),
+  );
   args.push('-fps_mode', 'cfr');
   args.push(...AUDIO_CODEC_ARGS, '-ar', String(AUDIO_RATE));
   // Late starters make one stream run ahead of the other at the muxer.
