@@ -27,6 +27,7 @@ const { values } = parseArgs({
   options: {
     levels: { type: 'string', default: '10,50,150' },
     seconds: { type: 'string', default: '30' },
+    'skip-mouth-to-ear': { type: 'boolean', default: false },
   },
 });
 const levels = values.levels.split(',').map(Number);
@@ -83,6 +84,11 @@ function processCpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/** CPU ms of one thread of this process (the main thread's id is the process id), from /proc. */
+function threadCpuMs(tid) {
+  return processCpuMs(`${process.pid}/task/${tid}`);
+}
+
 /** The same Opus work as one call's 20 ms, done `frames` times in this thread: CPU ms. */
 function opusAloneMs(frames) {
   const caller = new OpusEncoder(8000, 1);
@@ -117,6 +123,11 @@ async function level(calls) {
       ).data;
       urls.push(connector.webhookUrl);
     }
+    // The server's own cost with no calls (timers, Janus keep-alives): not the bridge's.
+    const idle0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle = process.cpuUsage(idle0);
+    const idleMsPerSec = (idle.user + idle.system) / 1000 / 3;
     const report = join(tmpdir(), `palaver-bench-bridge-${process.pid}-${calls}.json`);
     const child = spawn(
       process.execPath,
@@ -135,14 +146,20 @@ async function level(calls) {
     await new Promise((r) => setTimeout(r, rampMs));
     const janusPid = t.server.media.supervisor.pid;
     const windowMs = seconds * 1000 - rampMs - 2000;
+    const framesToRoom = () =>
+      t.server.phoneBridge.calls.reduce((n, c) => n + c.stats.framesToRoom, 0);
+    const frames0 = framesToRoom();
     const cpu0 = process.cpuUsage();
+    const main0 = threadCpuMs(process.pid);
     const janus0 = processCpuMs(janusPid);
-    const busy0 = t.server.phoneBridge.stats().transcodeBusyMs;
     await new Promise((r) => setTimeout(r, windowMs));
     const cpu = process.cpuUsage(cpu0);
+    const mainMs = threadCpuMs(process.pid) - main0;
+    // Frames the bridge carried in the window: on a busy machine some are lost, and lost frames
+    // cost nothing, so the ratio is taken per frame carried.
+    const carried = framesToRoom() - frames0;
     const bridgeMs = (cpu.user + cpu.system) / 1000;
     const janusMs = processCpuMs(janusPid) - janus0;
-    const workerMs = t.server.phoneBridge.stats().transcodeBusyMs - busy0;
     const stats = t.server.phoneBridge.stats();
     await exited;
     const callers = JSON.parse(readFileSync(report, 'utf8'));
@@ -150,8 +167,9 @@ async function level(calls) {
     await new Promise((r) => setTimeout(r, 1500));
     const frames = (calls * windowMs) / 20;
     const aloneMs = opusAloneMs(frames);
+    const alonePerFrame = aloneMs / frames;
     const sum = (pick) => t.ended.reduce((s, l) => s + pick(l), 0);
-    const lost = (r) => r.missing + r.overflow + r.late;
+    const lost = (r) => r.missing + r.overflow + r.late + (r.quietTrims ?? 0);
     const fromCaller = sum((l) => l.framesFromCaller - l.framesBeforeJoin);
     const fromRoom = sum((l) => l.packetsFromRoom);
     return {
@@ -159,8 +177,11 @@ async function level(calls) {
       completed: callers.completed,
       bridgeCpuPerCallPct: (bridgeMs / windowMs / calls) * 100,
       opusAlonePerCallPct: (aloneMs / windowMs / calls) * 100,
-      ratio: bridgeMs / aloneMs,
-      workerSharePct: (workerMs / bridgeMs) * 100,
+      carriedPct: (carried / frames) * 100,
+      ratio: bridgeMs / carried / alonePerFrame,
+      idleCpuPct: idleMsPerSec / 10,
+      ratioBeyondIdle: (bridgeMs - (idleMsPerSec * windowMs) / 1000) / carried / alonePerFrame,
+      mainThreadSharePct: (mainMs / bridgeMs) * 100,
       janusCpuPerCallPct: (janusMs / windowMs / calls) * 100,
       toRoomP50: stats.latency.toRoom.p50,
       toRoomP99: stats.latency.toRoom.p99,
@@ -171,8 +192,12 @@ async function level(calls) {
       gapsPct: (callers.gaps / callers.received) * 100,
       skippedTicks: stats.skippedTicks,
       lostDetail: {
-        caller: ['missing', 'overflow', 'late'].map((k) => sum((l) => l.callerReorder[k])),
-        room: ['missing', 'overflow', 'late'].map((k) => sum((l) => l.roomReorder[k])),
+        caller: ['missing', 'overflow', 'late', 'quietTrims'].map((k) =>
+          sum((l) => l.callerReorder[k] ?? 0),
+        ),
+        room: ['missing', 'overflow', 'late', 'quietTrims'].map((k) =>
+          sum((l) => l.roomReorder[k] ?? 0),
+        ),
         droppedToCaller: sum((l) => l.droppedToCaller),
         beforeJoin: sum((l) => l.framesBeforeJoin),
       },
@@ -236,16 +261,16 @@ for (const calls of levels) {
 process.stderr.write(
   `${JSON.stringify(rows.map((r) => ({ calls: r.calls, lost: r.lostDetail, skippedTicks: r.skippedTicks, simulatorCpuPct: r.simulatorCpuPct })))}\n`,
 );
-const m2e = await mouthToEar();
+const m2e = values['skip-mouth-to-ear'] ? { samples: 0, p50: NaN, max: NaN } : await mouthToEar();
 const f = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 process.stdout.write(
   `\nphone bridge: ${cpus().length} cores (${cpus()[0]?.model ?? ''}), Node ${process.version}, ${seconds} s per level, ${CALLS_PER_ROOM} calls per room\n\n` +
-    '| calls | bridge CPU/call | Opus alone/call | ratio | in workers | Janus CPU/call | to room p50/p99 ms | to caller p50/p99 ms | lost caller→room | lost room→caller | caller gaps |\n' +
-    '|---|---|---|---|---|---|---|---|---|---|---|\n' +
+    '| calls | bridge CPU/call | Opus alone/call | frames carried | ratio per frame | ratio without idle server | server idle | main thread | Janus CPU/call | to room p50/p99 ms | to caller p50/p99 ms | lost caller→room | lost room→caller | caller gaps |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n' +
     rows
       .map(
         (r) =>
-          `| ${r.calls} (${r.completed} ok) | ${f(r.bridgeCpuPerCallPct, 2)} % | ${f(r.opusAlonePerCallPct, 2)} % | ${f(r.ratio, 2)}× | ${f(r.workerSharePct, 0)} % | ${f(r.janusCpuPerCallPct, 2)} % | ${f(r.toRoomP50)} / ${f(r.toRoomP99)} | ${f(r.toCallerP50)} / ${f(r.toCallerP99)} | ${f(r.callerLostPct, 3)} % | ${f(r.roomLostPct, 3)} % | ${f(r.gapsPct, 2)} % |`,
+          `| ${r.calls} (${r.completed} ok) | ${f(r.bridgeCpuPerCallPct, 2)} % | ${f(r.opusAlonePerCallPct, 2)} % | ${f(r.carriedPct, 1)} % | ${f(r.ratio, 2)}× | ${f(r.ratioBeyondIdle, 2)}× | ${f(r.idleCpuPct, 2)} % | ${f(r.mainThreadSharePct, 0)} % | ${f(r.janusCpuPerCallPct, 2)} % | ${f(r.toRoomP50)} / ${f(r.toRoomP99)} | ${f(r.toCallerP50)} / ${f(r.toCallerP99)} | ${f(r.callerLostPct, 3)} % | ${f(r.roomLostPct, 3)} % | ${f(r.gapsPct, 2)} % |`,
       )
       .join('\n') +
     `\n\nmouth-to-ear caller → room → caller (chirps): p50 ${f(m2e.p50)} ms, max ${f(m2e.max)} ms over ${m2e.samples} chirps\n`,

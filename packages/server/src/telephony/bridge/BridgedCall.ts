@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
@@ -13,10 +13,9 @@ import type { IngestFrame, IngestStart } from './ingestFrames.js';
 import { parseIngestFrame } from './ingestFrames.js';
 import type { BridgeContext } from './BridgeContext.js';
 import { ReorderBuffer } from './ReorderBuffer.js';
-import { buildRtpPacket, parseRtpPacket } from './rtp.js';
+import { OPUS_PAYLOAD_TYPE, parseRtpPacket } from './rtp.js';
 import { TalkDetector } from './TalkDetector.js';
-import type { TranscoderChannel } from './TranscoderPool.js';
-import type { TranscodeResult } from './transcodeProtocol.js';
+import type { TranscodedFrame, TranscoderChannel } from './TranscoderPool.js';
 
 /** WebSocket close codes the bridge uses towards Telnyx. */
 export const IngestClose = {
@@ -28,13 +27,16 @@ export const IngestClose = {
   Internal: 1011,
 } as const;
 
-/** Opus RTP: the payload type we announce and Janus's 48 kHz clock (960 ticks per 20 ms). */
-const OPUS_PT = 111;
-const OPUS_TICKS_PER_FRAME = 960;
+/** The payload type of the Opus the leg sends and takes (the transcoder builds the packets). */
+const OPUS_PT = OPUS_PAYLOAD_TYPE;
 /** Problems logged per call before further ones are only counted. */
 const MAX_LOGGED_PROBLEMS = 5;
 /** Bytes queued on the Telnyx socket past which frames to the caller are dropped. */
 const MAX_SEND_BUFFER = 64 * 1024;
+/** Telnyx echoes what the caller hears on this track; such frames are skipped unparsed. */
+const OUTBOUND_TRACK = Buffer.from('"track":"outbound"');
+/** Ticks of work a call can have at the workers at once (far more than a stall leaves). */
+const IN_FLIGHT = 256;
 
 type State = 'claiming' | 'joining' | 'live' | 'ending' | 'ended';
 
@@ -81,8 +83,13 @@ export class BridgedCall {
   readonly #fromCaller = new ReorderBuffer<TimedFrame>(2, 8);
   readonly #fromRoom = new ReorderBuffer<TimedFrame>(1, 8, 65536);
   readonly #talk = new TalkDetector();
-  /** When each submitted job's frames arrived, in submission order, for latency figures. */
-  readonly #inFlight: { callerAt: number | undefined; roomAt: number | undefined }[] = [];
+  /**
+   * When each submitted job's frames arrived (NaN: no frame), in submission order, for latency
+   * figures: a ring, since results come back in the order jobs went out.
+   */
+  readonly #inFlight = new Float64Array(IN_FLIGHT * 2);
+  #inFlightHead = 0;
+  #inFlightTail = 0;
   readonly #stats: BridgedCallStats = {
     framesFromCaller: 0,
     framesBeforeJoin: 0,
@@ -111,10 +118,8 @@ export class BridgedCall {
   #lastFrameAt = performance.now();
   #watchdog: NodeJS.Timeout | undefined;
   #toucher: NodeJS.Timeout | undefined;
-  #rtpSequence = randomInt(0, 65536);
-  #rtpTimestamp = randomInt(0, 2 ** 32);
-  readonly #rtpSsrc = randomInt(1, 2 ** 32);
-  #rtpFirst = true;
+  /** Whether the UDP socket is connected to the leg's Janus port (sends need no address). */
+  #udpConnected = false;
   #problemsLogged = 0;
   #sessionId: string | undefined;
   #endRequest: { reason: HangupReason; options: EndOptions } | undefined;
@@ -216,6 +221,7 @@ export class BridgedCall {
       await this.#finish(request.reason, request.options);
       return;
     }
+    this.#connectUdp();
     this.#state = 'live';
     // What the caller said while the leg was being set up is stale now: start from here.
     this.#stats.framesBeforeJoin = this.#fromCaller.size;
@@ -461,14 +467,13 @@ export class BridgedCall {
       this.#problem('binary_frame', 'binary frames are not media-stream frames');
       return;
     }
-    const text = rawText(data);
-    if (this.#start !== undefined && text.includes('"track":"outbound"')) {
+    if (this.#start !== undefined && Buffer.isBuffer(data) && data.indexOf(OUTBOUND_TRACK) !== -1) {
       // What the caller hears, echoed back by Telnyx (both_tracks): half of all frames, never
-      // wanted, so not parsed.
+      // wanted, so not even decoded.
       this.#stats.ignoredOutbound += 1;
       return;
     }
-    const parsed = parseIngestFrame(text);
+    const parsed = parseIngestFrame(rawText(data));
     if (!parsed.ok) {
       if (parsed.problem === 'unsupported_format') {
         this.#logger.warn({ detail: parsed.detail }, 'phone bridge: unsupported media format');
@@ -507,10 +512,9 @@ export class BridgedCall {
           break;
         }
         this.#stats.framesFromCaller += 1;
+        // The payload is copied into the worker's batch when its tick comes.
         this.#fromCaller.put(frame.chunk ?? frame.sequence ?? this.#stats.framesFromCaller, {
-          // A compact copy: the decoded payload is a view into Node's 8 KiB buffer pool, and
-          // posting a view to a worker would copy the whole pool slab.
-          data: new Uint8Array(frame.payload),
+          data: frame.payload,
           at: performance.now(),
         });
         break;
@@ -552,10 +556,7 @@ export class BridgedCall {
       return;
     }
     this.#stats.packetsFromRoom += 1;
-    this.#fromRoom.put(packet.sequence, {
-      data: new Uint8Array(packet.payload),
-      at: performance.now(),
-    });
+    this.#fromRoom.put(packet.sequence, { data: packet.payload, at: performance.now() });
   }
 
   #tick(): void {
@@ -564,31 +565,34 @@ export class BridgedCall {
     }
     const caller = this.#fromCaller.take();
     const room = this.#fromRoom.take();
-    this.#inFlight.push({ callerAt: caller?.at, roomAt: room?.at });
+    if (this.#inFlightTail - this.#inFlightHead < IN_FLIGHT) {
+      const slot = (this.#inFlightTail++ % IN_FLIGHT) * 2;
+      this.#inFlight[slot] = caller?.at ?? NaN;
+      this.#inFlight[slot + 1] = room?.at ?? NaN;
+    }
     this.#channel.submit(caller?.data ?? null, room?.data ?? null);
   }
 
-  #onTranscoded(result: TranscodeResult): void {
-    const timing = this.#inFlight.shift();
+  #onTranscoded(result: TranscodedFrame): void {
+    let callerAt = NaN;
+    let roomAt = NaN;
+    if (this.#inFlightHead < this.#inFlightTail) {
+      const slot = (this.#inFlightHead++ % IN_FLIGHT) * 2;
+      callerAt = this.#inFlight[slot]!;
+      roomAt = this.#inFlight[slot + 1]!;
+    }
     if (this.#state !== 'live' || this.#socket === undefined || this.#janusAddress === undefined) {
       return;
     }
     const now = performance.now();
-    const packet = buildRtpPacket(
-      OPUS_PT,
-      this.#rtpSequence,
-      this.#rtpTimestamp,
-      this.#rtpSsrc,
-      result.opus,
-      this.#rtpFirst,
-    );
-    this.#rtpFirst = false;
-    this.#rtpSequence = (this.#rtpSequence + 1) & 0xffff;
-    this.#rtpTimestamp = (this.#rtpTimestamp + OPUS_TICKS_PER_FRAME) >>> 0;
-    this.#socket.send(packet, this.#janusAddress.port, this.#janusAddress.ip);
+    if (this.#udpConnected) {
+      this.#socket.send(result.rtp);
+    } else {
+      this.#socket.send(result.rtp, this.#janusAddress.port, this.#janusAddress.ip);
+    }
     this.#stats.framesToRoom += 1;
-    if (timing?.callerAt !== undefined) {
-      this.#context.latency('toRoom', now - timing.callerAt);
+    if (!Number.isNaN(callerAt)) {
+      this.#context.latency('toRoom', now - callerAt);
     }
     const talking = this.#talk.push(result.levelDbfs);
     if (talking !== undefined && this.#janusId !== undefined && this.roomId !== undefined) {
@@ -598,19 +602,32 @@ export class BridgedCall {
         id: this.#janusId,
       });
     }
-    if (result.ulaw !== null) {
+    if (result.media !== null) {
       if (this.#ws.readyState === WebSocket.OPEN && this.#ws.bufferedAmount < MAX_SEND_BUFFER) {
-        this.#ws.send(
-          `{"event":"media","media":{"payload":"${Buffer.from(result.ulaw).toString('base64')}"}}`,
-        );
+        this.#ws.send(result.media, { binary: false });
         this.#stats.framesToCaller += 1;
-        if (timing?.roomAt !== undefined) {
-          this.#context.latency('toCaller', now - timing.roomAt);
+        if (!Number.isNaN(roomAt)) {
+          this.#context.latency('toCaller', now - roomAt);
         }
       } else {
         this.#stats.droppedToCaller += 1;
       }
     }
+  }
+
+  /**
+   * Connects the leg's UDP socket to its Janus port, so each packet is sent without an address
+   * to resolve (and only Janus's packets come in). Until it is connected, sends name the address.
+   */
+  #connectUdp(): void {
+    const socket = this.#socket;
+    const address = this.#janusAddress;
+    if (socket === undefined || address === undefined) {
+      return;
+    }
+    socket.connect(address.port, address.ip, () => {
+      this.#udpConnected = this.#socket === socket;
+    });
   }
 
   // ------------------------------------------------------------------ housekeeping

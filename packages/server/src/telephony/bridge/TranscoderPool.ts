@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -6,12 +7,14 @@ import { alawDecode, mulawDecode, mulawEncode } from '@palaver/phone-sim';
 import type { Logger } from 'pino';
 import { ErrorCode, PalaverError } from '../../errors.js';
 import type { CallerCodec } from './ingestFrames.js';
-import type {
-  FromWorker,
-  G711Tables,
-  ToWorker,
-  TranscodeJob,
-  TranscodeResult,
+import { OPUS_PAYLOAD_TYPE } from './rtp.js';
+import {
+  JOB_HEADER_BYTES,
+  RESULT_HEADER_BYTES,
+  RecordWriter,
+  type FromWorker,
+  type G711Tables,
+  type ToWorker,
 } from './transcodeProtocol.js';
 
 export interface TranscoderPoolOptions {
@@ -20,18 +23,43 @@ export interface TranscoderPoolOptions {
   size?: number;
   /** Opus bitrate of the callers' audio, bit/s. Default 24 000. */
   bitrate?: number;
+  /**
+   * Calls a worker takes before the next worker gets any (default 16): a few calls cost less on
+   * one thread than spread thin, since every worker wakes up each tick. Beyond that, calls go to
+   * the least loaded worker.
+   */
+  fillPerWorker?: number;
 }
 
 /** One call's place in the pool. */
 export interface TranscoderChannel {
   readonly id: number;
-  /** Queues 20 ms of work; it goes out with the next {@link TranscoderPool.flush}. */
+  /**
+   * Queues 20 ms of work (the caller's 160 G.711 bytes or null for silence, the room's Opus
+   * packet or null); it goes out with the next {@link TranscoderPool.flush}. The bytes are copied.
+   */
   submit(caller: Uint8Array | null, room: Uint8Array | null): void;
   close(): void;
 }
 
+/**
+ * One call's 20 ms, transcoded. The buffers are views into the worker's answer, valid until the
+ * sink returns (sending them is fine: nothing reuses that memory).
+ */
+export interface TranscodedFrame {
+  channel: number;
+  /** The caller's audio as an RTP packet of Opus, ready for Janus (silence is encoded too). */
+  rtp: Buffer;
+  /** The caller's level in dBFS (a full-scale sine is 0). */
+  levelDbfs: number;
+  /** The room's level in dBFS, -Infinity when there was no room packet. */
+  roomLevelDbfs: number;
+  /** The room's audio as a whole Telnyx `media` frame (UTF-8 JSON), when a room packet was given. */
+  media: Buffer | null;
+}
+
 export interface TranscoderSink {
-  result(result: TranscodeResult): void;
+  result(frame: TranscodedFrame): void;
   /** The worker failed this call (or died); the call cannot carry audio any more. */
   failed(message: string): void;
 }
@@ -46,7 +74,7 @@ export class TranscoderError extends PalaverError {
 interface PoolWorker {
   worker: Worker;
   channels: Map<number, TranscoderSink>;
-  pending: TranscodeJob[];
+  jobs: RecordWriter;
   batch: number;
   busyMs: number;
   ready: boolean;
@@ -55,19 +83,29 @@ interface PoolWorker {
 
 /**
  * Worker threads that turn callers' G.711 into Opus and the room's Opus into μ-law, so many calls
- * use every core while the main thread only moves frames. Each call is pinned to the least busy
- * worker (Opus codecs keep state). Work is batched per 20 ms tick: one message per worker.
+ * use every core while the main thread only moves frames. Each call is pinned to one worker (Opus
+ * codecs keep state). Work is batched per 20 ms tick: one transferred buffer per worker each way.
  */
 export class TranscoderPool {
   readonly #logger: Logger;
   readonly #bitrate: number;
+  readonly #fillPerWorker: number;
   readonly #workers: PoolWorker[] = [];
+  /** Reused for every result: sinks read it synchronously. */
+  readonly #frame: TranscodedFrame = {
+    channel: 0,
+    rtp: Buffer.alloc(0),
+    levelDbfs: -Infinity,
+    roomLevelDbfs: -Infinity,
+    media: null,
+  };
   #nextChannel = 1;
   #closed = false;
 
   constructor(options: TranscoderPoolOptions) {
     this.#logger = options.logger;
     this.#bitrate = options.bitrate ?? 24_000;
+    this.#fillPerWorker = options.fillPerWorker ?? 16;
     const size = Math.max(1, options.size ?? availableParallelism());
     const url = workerUrl();
     if (!existsSync(fileURLToPath(url))) {
@@ -84,30 +122,54 @@ export class TranscoderPool {
     return this.#workers.length;
   }
 
-  /** CPU time the workers spent transcoding, in ms (for benchmarks). */
+  /** Wall time the workers spent transcoding, in ms (for benchmarks). */
   get busyMs(): number {
     return this.#workers.reduce((sum, w) => sum + w.busyMs, 0);
   }
 
-  /** Gives a call its encoder and decoder in the least loaded worker. */
+  /** Gives a call its encoder and decoder in a worker. */
   open(codec: CallerCodec, sink: TranscoderSink): TranscoderChannel {
     if (this.#closed) {
       throw new TranscoderError('the transcoder pool is closed');
     }
-    const live = this.#workers.filter((w) => !w.dead);
-    if (live.length === 0) {
+    const target = this.#pick();
+    if (target === undefined) {
       throw new TranscoderError('no transcoding worker is running');
     }
-    const target = live.reduce((a, b) => (b.channels.size < a.channels.size ? b : a));
     const id = this.#nextChannel++;
     target.channels.set(id, sink);
-    this.#post(target, { type: 'open', channel: id, codec, bitrate: this.#bitrate });
+    this.#post(target, {
+      type: 'open',
+      channel: id,
+      codec,
+      bitrate: this.#bitrate,
+      rtp: {
+        payloadType: OPUS_PAYLOAD_TYPE,
+        ssrc: randomInt(1, 2 ** 32),
+        sequence: randomInt(0, 65536),
+        timestamp: randomInt(0, 2 ** 32),
+      },
+    });
     let open = true;
     return {
       id,
       submit: (caller, room) => {
-        if (open && !target.dead) {
-          target.pending.push({ channel: id, caller, room });
+        if (!open || target.dead) {
+          return;
+        }
+        const callerLength = caller?.length ?? 0;
+        const roomLength = Math.min(room?.length ?? 0, 0xffff);
+        const jobs = target.jobs;
+        const at = jobs.begin(JOB_HEADER_BYTES + callerLength + roomLength);
+        const view = jobs.view;
+        view.setUint32(at, id, true);
+        view.setUint16(at + 4, callerLength, true);
+        view.setUint16(at + 6, roomLength, true);
+        if (caller !== null) {
+          jobs.bytes.set(caller, at + JOB_HEADER_BYTES);
+        }
+        if (room !== null && roomLength > 0) {
+          jobs.bytes.set(room.subarray(0, roomLength), at + JOB_HEADER_BYTES + callerLength);
         }
       },
       close: () => {
@@ -126,11 +188,13 @@ export class TranscoderPool {
   /** Sends the work queued since the last flush, one message per worker. */
   flush(): void {
     for (const w of this.#workers) {
-      if (w.pending.length > 0 && !w.dead) {
-        const jobs = w.pending;
-        w.pending = [];
+      if (w.jobs.count > 0 && !w.dead) {
         w.batch += 1;
-        this.#post(w, { type: 'tick', batch: w.batch, jobs });
+        const count = w.jobs.count;
+        const jobs = w.jobs.take();
+        w.worker.postMessage({ type: 'tick', batch: w.batch, count, jobs } satisfies ToWorker, [
+          jobs,
+        ]);
       }
     }
   }
@@ -149,12 +213,55 @@ export class TranscoderPool {
     );
   }
 
+  /** The fullest worker still under its fill, else the least loaded one. */
+  #pick(): PoolWorker | undefined {
+    let filling: PoolWorker | undefined;
+    let least: PoolWorker | undefined;
+    for (const w of this.#workers) {
+      if (w.dead) {
+        continue;
+      }
+      const n = w.channels.size;
+      if (n < this.#fillPerWorker && (filling === undefined || n > filling.channels.size)) {
+        filling = w;
+      }
+      if (least === undefined || n < least.channels.size) {
+        least = w;
+      }
+    }
+    return filling ?? least;
+  }
+
+  #deliver(entry: PoolWorker, count: number, results: ArrayBuffer): void {
+    const view = new DataView(results);
+    const frame = this.#frame;
+    let p = 0;
+    for (let i = 0; i < count; i += 1) {
+      const start = p;
+      const channel = view.getUint32(start, true);
+      const rtpLength = view.getUint16(start + 12, true);
+      const mediaLength = view.getUint16(start + 14, true);
+      const at = start + RESULT_HEADER_BYTES;
+      p = at + rtpLength + mediaLength;
+      const sink = entry.channels.get(channel);
+      if (sink === undefined) {
+        continue;
+      }
+      frame.channel = channel;
+      frame.levelDbfs = view.getFloat32(start + 4, true);
+      frame.roomLevelDbfs = view.getFloat32(start + 8, true);
+      frame.rtp = Buffer.from(results, at, rtpLength);
+      frame.media = mediaLength > 0 ? Buffer.from(results, at + rtpLength, mediaLength) : null;
+      sink.result(frame);
+    }
+  }
+
   #spawn(url: URL): PoolWorker {
     const worker = new Worker(url, { name: 'palaver-transcoder', workerData: g711Tables() });
     const entry: PoolWorker = {
       worker,
       channels: new Map(),
-      pending: [],
+      jobs: new RecordWriter(),
       batch: 0,
       busyMs: 0,
       ready: false,
@@ -165,9 +272,7 @@ export class TranscoderPool {
       switch (message.type) {
         case 'done':
           entry.busyMs += message.busyMs;
-          for (const result of message.results) {
-            entry.channels.get(result.channel)?.result(result);
-          }
+          this.#deliver(entry, message.count, message.results);
           break;
         case 'failed':
           this.#logger.error(

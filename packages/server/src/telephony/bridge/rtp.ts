@@ -3,6 +3,9 @@
 
 export const RTP_HEADER_BYTES = 12;
 
+/** The payload type the phone legs announce to Janus for Opus. */
+export const OPUS_PAYLOAD_TYPE = 111;
+
 export interface RtpPacket {
   payloadType: number;
   sequence: number;
