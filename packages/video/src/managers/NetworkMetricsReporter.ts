@@ -108,10 +108,13 @@ export class NetworkMetricsReporter {
           audio: { direction: 'inactive', quality: Level.excellent_network },
           video: { direction: 'inactive', quality: Level.excellent_network },
         };
+        const subscription = state.subscriptions.get(id)?.get(key);
         for (const kind of ['audio', 'video'] as const) {
           const level = perKind.get(kind);
           const enabled = kind === 'audio' ? stream?.isAudioEnabled : stream?.isVideoEnabled;
-          if (level === undefined || enabled !== true) {
+          // A kind the subscription leaves out carries no packets by choice, not by a fault.
+          const received = local || subscription?.[kind] === true;
+          if (level === undefined || enabled !== true || !received) {
             continue;
           }
           entry[kind] = { direction: local ? 'sending' : 'receiving', quality: level };
