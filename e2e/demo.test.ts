@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallerAudio, SimulatedCall, tone } from '@palaver/phone-sim';
 import type { TestServer } from '../packages/server/test/support/testServer.js';
-import { startTestServer } from '../packages/server/test/support/testServer.js';
+import { apiClient, startTestServer } from '../packages/server/test/support/testServer.js';
 import { displayName, maskNumber } from '../apps/demo/src/names.js';
 
 // The demo page (apps/demo) as a newcomer uses it after `npm start`: two tabs of one Chromium
 // open the page Palaver serves at `/`, join one room by name, and see, hear and write to each
-// other. Screenshots at desktop and phone sizes go to test-output/.
+// other; they see who talks, each tile's network quality, a screen share and a phone caller.
+// Screenshots at desktop and phone sizes go to test-output/.
 
 const OUTPUT = join(import.meta.dirname, '..', 'test-output');
 const ROOM = 'demo-e2e';
@@ -22,6 +24,12 @@ interface TileView {
   videoTime: number;
   videoVisible: boolean;
   micMuted: boolean;
+  speaking: boolean;
+  presentation: boolean;
+  /** The phone mark is shown. */
+  phone: boolean;
+  /** The bars' label ("Network quality 5 of 5"), when the bars are shown. */
+  quality: string | null;
 }
 
 const tiles = (page: Page): Promise<TileView[]> =>
@@ -29,12 +37,17 @@ const tiles = (page: Page): Promise<TileView[]> =>
     elements.map((tile) => {
       const video = tile.querySelector('video')!;
       const muted = tile.querySelector<HTMLElement>('[aria-label="Microphone muted"]')!;
+      const quality = tile.querySelector<HTMLElement>('.quality')!;
       return {
         label: tile.querySelector('.name')!.textContent ?? '',
         videoWidth: video.videoWidth,
         videoTime: video.currentTime,
         videoVisible: !video.hidden && video.checkVisibility(),
         micMuted: muted.checkVisibility(),
+        speaking: tile.classList.contains('speaking'),
+        presentation: tile.classList.contains('presentation'),
+        phone: tile.querySelector<HTMLElement>('.phone')!.checkVisibility(),
+        quality: quality.checkVisibility() ? quality.getAttribute('aria-label') : null,
       };
     }),
   );
@@ -48,6 +61,7 @@ describe('the demo page', () => {
   let profile: string;
   let ana: Page;
   let ben: Page;
+  let api: ReturnType<typeof apiClient>;
 
   beforeAll(async () => {
     // What `npm run build` does for the page; the server serves apps/demo/dist.
@@ -57,7 +71,16 @@ describe('the demo page', () => {
       media: true,
       env: { PALAVER_DEMO: '1', PALAVER_SESSION_GRACE_SECS: '0.5' },
     });
+    api = apiClient(palaver.url, palaver.apiKey);
     profile = mkdtempSync(join(tmpdir(), 'palaver-demo-chromium-'));
+    // The microphones say something: a 440 Hz tone for 1.5 s in every 3 s (Chromium loops the
+    // file), loud and long enough for the server's talk detection, unlike the fake beep.
+    const voice = join(profile, 'voice.wav');
+    execFileSync('ffmpeg', [
+      ...['-loglevel', 'error', '-f', 'lavfi'],
+      ...['-i', 'aevalsrc=0.3*sin(2*PI*440*t)*lt(mod(t\\,3)\\,1.5):s=48000:d=3'],
+      ...['-ac', '1', '-c:a', 'pcm_s16le', voice],
+    ]);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
@@ -75,6 +98,7 @@ describe('the demo page', () => {
         '--allow-loopback-in-peer-connection',
         '--autoplay-policy=no-user-gesture-required',
         '--disable-features=WebRtcHideLocalIpsWithMdns',
+        `--use-file-for-fake-audio-capture=${voice}`,
       ],
     });
     ana = context.pages()[0] ?? (await context.newPage());
@@ -195,6 +219,97 @@ describe('the demo page', () => {
     expect(await ben.locator('#chat').isVisible()).toBe(true);
     await screenshot(ben, 'demo-chat-390x844.png');
     await ben.click('#chat-close');
+  });
+
+  it('highlights the tile of whoever talks, and not of a muted microphone', async () => {
+    // Both microphones play the tone: each page sees the other's tile light up as it starts.
+    await expect
+      .poll(async () => (await tileOf(ben, 'Ana'))?.speaking, { timeout: 15_000, interval: 100 })
+      .toBe(true);
+    await expect
+      .poll(async () => (await tileOf(ana, 'Ben'))?.speaking, { timeout: 15_000, interval: 100 })
+      .toBe(true);
+    await ana.click('#mic-btn');
+    await expect.poll(async () => (await tileOf(ben, 'Ana'))!.micMuted).toBe(true);
+    await expect.poll(async () => (await tileOf(ben, 'Ana'))!.speaking).toBe(false);
+    // Four seconds hold at least one start of the tone: none lights the muted tile.
+    const lit: boolean[] = [];
+    for (let i = 0; i < 40; i++) {
+      lit.push((await tileOf(ben, 'Ana'))!.speaking);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(lit).not.toContain(true);
+    await ana.click('#mic-btn');
+    await expect.poll(async () => (await tileOf(ben, 'Ana'))!.micMuted).toBe(false);
+  });
+
+  it("shows each tile's network quality on both pages", async () => {
+    // Reports come every 5 s; on this machine's loopback every link is good.
+    for (const page of [ana, ben]) {
+      await expect
+        .poll(async () => (await tiles(page)).map((tile) => tile.quality), { timeout: 15_000 })
+        .toEqual([expect.stringMatching(/^Network quality [3-5] of 5$/), expect.any(String)]);
+      expect((await tiles(page)).map((tile) => tile.quality)).toEqual([
+        expect.stringMatching(/^Network quality [3-5] of 5$/),
+        expect.stringMatching(/^Network quality [3-5] of 5$/),
+      ]);
+    }
+  });
+
+  it('shows a screen share as its own presentation tile on both pages', async () => {
+    await ana.click('#share-btn');
+    await expect
+      .poll(async () => (await tileOf(ben, 'Ana: screen'))?.videoWidth ?? 0, { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    const shared = (await tileOf(ben, 'Ana: screen'))!;
+    expect(shared).toMatchObject({ presentation: true, videoVisible: true, speaking: false });
+    await expect
+      .poll(async () => (await tileOf(ben, 'Ana: screen'))!.videoTime, { timeout: 10_000 })
+      .toBeGreaterThan(shared.videoTime + 0.5);
+    // Ana sees her own share too, and Ben still sees her camera.
+    expect((await tileOf(ana, 'Ana (you): screen'))?.presentation).toBe(true);
+    expect((await tileOf(ben, 'Ana'))?.presentation).toBe(false);
+    expect(await ana.getAttribute('#share-btn', 'aria-pressed')).toBe('true');
+    await screenshot(ben, 'demo-share-390x844.png');
+
+    await ana.click('#share-btn');
+    await expect
+      .poll(async () => (await tiles(ben)).map((tile) => tile.label).sort(), { timeout: 10_000 })
+      .toEqual(['Ana', 'Ben (you)']);
+  });
+
+  it('shows a phone caller with a phone mark and the number masked to its last 4 digits', async () => {
+    const connector = await api('POST', '/v2/connectors', {
+      provider: 'telnyx',
+      defaultRoomId: ROOM,
+    });
+    expect(connector.status).toBe(201);
+    const call = new SimulatedCall({
+      webhookUrl: connector.body.data.webhookUrl,
+      from: '+13125550177',
+      audio: new CallerAudio(tone({ frequency: 1000, durationMs: 9_000, levelDbfs: -12 })),
+      durationMs: 10_000,
+    });
+    const running = call.run();
+    for (const page of [ana, ben]) {
+      await expect
+        .poll(async () => tileOf(page, '•••0177'), { timeout: 15_000 })
+        .toMatchObject({ phone: true, videoVisible: false, micMuted: false });
+      // The full number is nowhere on the page.
+      expect(await page.locator('body').innerText()).not.toMatch(/5550177|555 0177/);
+    }
+    // The caller talks: the tile lights up.
+    await expect
+      .poll(async () => (await tileOf(ben, '•••0177'))?.speaking, {
+        timeout: 10_000,
+        interval: 100,
+      })
+      .toBe(true);
+    await screenshot(ana, 'demo-phone-1280x800.png');
+    await running;
+    await expect
+      .poll(async () => (await tiles(ana)).map((tile) => tile.label).sort(), { timeout: 10_000 })
+      .toEqual(['Ana (you)', 'Ben']);
   });
 
   it('leaves: the page returns to the lobby and the other sees one tile', async () => {

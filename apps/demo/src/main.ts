@@ -573,9 +573,12 @@ function updateTile(
     initials.textContent = initialsOf(displayName(participant));
   }
 
+  // A phone caller has no stream of its own (its voice is in the mix): not a muted microphone.
   const micMuted = local
     ? !current.micOn
-    : stream === undefined || !stream.isAudioEnabled || stream.isAudioCensored;
+    : stream === undefined
+      ? !phone
+      : !stream.isAudioEnabled || stream.isAudioCensored;
   tile.micOff.hidden = presentation || !micMuted;
   tile.name.textContent = presentation ? `${name}: screen` : name;
   tile.phone.hidden = !phone;
