@@ -18,7 +18,10 @@ import type {
 import {
   decodeAudio,
   grabFrame,
+  makeH264,
   makeOpusTone,
+  makeResizingVp8,
+  makeWavTone,
   makeVp8,
   meanColor,
   probe,
@@ -46,6 +49,7 @@ beforeAll(async () => {
     }),
     makeOpusTone(join(dir, 'alice.ogg'), 1000, 6),
     makeOpusTone(join(dir, 'bob.ogg'), 440, 6),
+    makeWavTone(join(dir, 'phone.wav'), 2000, 3),
   ]);
   videos = [
     { id: 'alice-video', path: join(dir, 'alice.webm'), startSecs: 0, endSecs: 6 },
@@ -54,6 +58,8 @@ beforeAll(async () => {
   audios = [
     { id: 'alice-audio', path: join(dir, 'alice.ogg'), startSecs: 0 },
     { id: 'bob-audio', path: join(dir, 'bob.ogg'), startSecs: 2 },
+    // A phone caller (no video) on from 4.5 s to 7.5 s.
+    { id: 'phone-audio', path: join(dir, 'phone.wav'), startSecs: 4.5 },
   ];
 });
 
@@ -74,15 +80,16 @@ function job(outputName: string, durationSecs: number, videoLayout?: VideoLayout
 
 const BLACK = 24;
 
-function expectColor(actual: [number, number, number], expected: 'red' | 'blue' | 'black'): void {
-  const [r, g, b] = actual;
-  if (expected === 'black') {
-    expect(Math.max(r, g, b), `black, got ${actual.join(',')}`).toBeLessThan(BLACK);
-  } else if (expected === 'red') {
-    expect(r > 180 && g < 60 && b < 60, `red, got ${actual.join(',')}`).toBe(true);
-  } else {
-    expect(b > 180 && r < 60 && g < 60, `blue, got ${actual.join(',')}`).toBe(true);
-  }
+const COLORS = {
+  black: ([r, g, b]) => Math.max(r, g, b) < BLACK,
+  red: ([r, g, b]) => r > 180 && g < 60 && b < 60,
+  blue: ([r, g, b]) => b > 180 && r < 60 && g < 60,
+  green: ([r, g, b]) => g > 90 && r < 50 && b < 50,
+  yellow: ([r, g, b]) => r > 180 && g > 180 && b < 60,
+} satisfies Record<string, (rgb: [number, number, number]) => boolean>;
+
+function expectColor(actual: [number, number, number], expected: keyof typeof COLORS): void {
+  expect(COLORS[expected](actual), `${expected}, got ${actual.join(',')}`).toBe(true);
 }
 
 describe('FfmpegComposer', () => {
@@ -121,10 +128,16 @@ describe('FfmpegComposer', () => {
     expectColor(meanColor(late, left), 'black'); // Alice has left
     expectColor(meanColor(late, right), 'blue');
 
-    // Alice's 1 kHz from 0 s, Bob's 440 Hz from 2 s, each at its own level (−18 dBFS tones).
+    // Alice's 1 kHz from 0 s, Bob's 440 Hz from 2 s, the phone's 2 kHz from 4.5 s to 7.5 s,
+    // each at its own level (−18 dBFS tones).
     const alone = await decodeAudio(output, 0.3, 1.4);
-    const both = await decodeAudio(output, 2.5, 3);
+    const both = await decodeAudio(output, 2.5, 1.8);
     const after = await decodeAudio(output, 6.5, 1.2);
+    const phone = await decodeAudio(output, 4.8, 1.2);
+    expect(toneAmplitude(both, 2000)).toBeLessThan(0.005);
+    expect(toneAmplitude(phone, 2000)).toBeGreaterThan(0.05);
+    expect(toneAmplitude(phone, 1000)).toBeGreaterThan(0.05);
+    expect(toneAmplitude(await decodeAudio(output, 7.7, 0.25), 2000)).toBeLessThan(0.005);
     expect(toneAmplitude(alone, 1000)).toBeGreaterThan(0.05);
     expect(toneAmplitude(alone, 440)).toBeLessThan(0.005);
     expect(toneAmplitude(both, 1000)).toBeGreaterThan(0.05);
@@ -157,6 +170,53 @@ describe('FfmpegComposer', () => {
     expectColor(meanColor(frame, { x: 960, y: 270, width: 320, height: 180 }), 'red');
     expectColor(meanColor(frame, { x: 960, y: 0, width: 320, height: 260 }), 'black');
     expectColor(meanColor(frame, { x: 0, y: 0, width: 960, height: 80 }), 'black');
+  });
+
+  it('copes with a camera that changes size mid-stream and with H.264 in MP4', async () => {
+    const resizing = join(dir, 'resizing.webm');
+    const h264 = join(dir, 'carol.mp4');
+    await Promise.all([
+      // 16:9, then 4:3, then 16:9 again at another size: two seconds each.
+      makeResizingVp8(
+        resizing,
+        'green',
+        [
+          [640, 360],
+          [320, 240],
+          [1280, 720],
+        ],
+        2,
+      ),
+      makeH264(h264, { color: 'yellow', width: 640, height: 480, seconds: 5 }),
+    ]);
+    const sources = [
+      { id: 'dana', path: resizing, startSecs: 0, endSecs: 6 },
+      { id: 'carol', path: h264, startSecs: 1, endSecs: 6 },
+    ];
+    const output = join(dir, 'resizing.mp4');
+    await new FfmpegComposer({ logger }).compose({
+      outputPath: output,
+      resolution: HD,
+      durationSecs: 6,
+      layout: planLayout(HD, undefined, sources),
+      videos: sources,
+      audios: [],
+    });
+    // Each picture keeps its shape inside its 640×720 cell: 640×360 for 16:9, 640×480 for 4:3.
+    const wide = { x: 0, y: 180, width: 640, height: 360 };
+    const aboveWide = { x: 0, y: 130, width: 640, height: 40 };
+    const fourThree = { x: 0, y: 120, width: 640, height: 480 };
+    const first = await grabFrame(output, 1.5, 1280, 720);
+    expectColor(meanColor(first, wide), 'green');
+    expectColor(meanColor(first, aboveWide), 'black');
+    const second = await grabFrame(output, 3, 1280, 720);
+    expectColor(meanColor(second, fourThree), 'green');
+    expectColor(meanColor(second, { ...fourThree, x: 640 }), 'yellow');
+    expectColor(meanColor(second, { x: 640, y: 0, width: 640, height: 110 }), 'black');
+    const third = await grabFrame(output, 5, 1280, 720);
+    expectColor(meanColor(third, wide), 'green');
+    expectColor(meanColor(third, aboveWide), 'black');
+    expect((await probe(output)).streams.map((s) => s.codec_name)).toEqual(['h264', 'aac']);
   });
 
   it('stops ffmpeg on abort and leaves no file behind', async () => {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -32,6 +33,54 @@ export async function makeVp8(path: string, video: SyntheticVideo): Promise<void
   );
 }
 
+/**
+ * A VP8 WebM whose picture changes size at key frames, as WebRTC senders adapt to bandwidth:
+ * one segment of `secondsEach` per size, joined without re-encoding.
+ */
+export async function makeResizingVp8(
+  path: string,
+  color: string,
+  sizes: readonly [number, number][],
+  secondsEach: number,
+): Promise<void> {
+  const parts = sizes.map((_, i) => `${path}.part${i}.webm`);
+  await Promise.all(
+    sizes.map(([width, height], i) =>
+      makeVp8(parts[i] ?? '', { color, width, height, seconds: secondsEach }),
+    ),
+  );
+  const list = `${path}.parts.txt`;
+  await writeFile(list, parts.map((part) => `file '${part}'`).join('\n'));
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    list,
+    '-c',
+    'copy',
+    path,
+  ]);
+  await Promise.all([list, ...parts].map((file) => rm(file, { force: true })));
+}
+
+/** An H.264 MP4 like janus-pp-rec writes for H.264 publishers: one solid colour, 30 fps. */
+export async function makeH264(path: string, video: SyntheticVideo): Promise<void> {
+  const source = `color=c=${video.color}:s=${video.width}x${video.height}:r=30:d=${video.seconds}`;
+  await run(
+    'ffmpeg',
+    [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', source, '-c:v', 'libx264'],
+      ...['-preset', 'ultrafast', '-threads', '1', '-movflags', '+faststart', path],
+    ],
+    { maxBuffer: BUFFER },
+  );
+}
+
 /** A mono Ogg/Opus tone like janus-pp-rec writes (amplitude 1/8, −18 dBFS). */
 export async function makeOpusTone(path: string, hz: number, seconds: number): Promise<void> {
   await run(
@@ -39,6 +88,18 @@ export async function makeOpusTone(path: string, hz: number, seconds: number): P
     [
       ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=f=${hz}:r=48000:d=${seconds}`],
       ...['-c:a', 'libopus', '-b:a', '48k', path],
+    ],
+    { maxBuffer: BUFFER },
+  );
+}
+
+/** A phone leg as the bridge records it: 8 kHz mono 16-bit PCM WAV, amplitude 1/8. */
+export async function makeWavTone(path: string, hz: number, seconds: number): Promise<void> {
+  await run(
+    'ffmpeg',
+    [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=f=${hz}:r=8000:d=${seconds}`],
+      ...['-c:a', 'pcm_s16le', path],
     ],
     { maxBuffer: BUFFER },
   );
