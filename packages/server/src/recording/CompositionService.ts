@@ -344,8 +344,22 @@ export class CompositionService extends SafeEventEmitter<CompositionServiceEvent
       if (recordings.length === 0) {
         throw new CompositionError('the session has no completed recordings');
       }
-      const startMs = Math.min(...recordings.map((r) => Date.parse(r.startedAt)));
-      const endMs = Math.max(...recordings.map((r) => Date.parse(r.endedAt ?? r.startedAt)));
+      // The timeline is the session as people lived it: from its start to the last leave (not
+      // its end, which waits out the rejoin grace), widened to any media outside that span.
+      const session = await this.#store.sessions.find(composition.sessionId);
+      const participants = await this.#store.participants.listForSessions([composition.sessionId]);
+      const lastLeftMs = Math.max(
+        0,
+        ...participants.map((p) => (p.leftAt === null ? 0 : Date.parse(p.leftAt))),
+      );
+      const startMs = Math.min(
+        session === undefined ? Infinity : Date.parse(session.createdAt),
+        ...recordings.map((r) => Date.parse(r.startedAt)),
+      );
+      const endMs = Math.max(
+        lastLeftMs,
+        ...recordings.map((r) => Date.parse(r.endedAt ?? r.startedAt)),
+      );
       const track = (r: RoomRecording): TimelineTrack => ({
         id: r.id,
         path: this.#recordings.absolutePath(r.filePath!),
