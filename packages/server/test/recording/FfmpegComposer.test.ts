@@ -144,6 +144,9 @@ describe('FfmpegComposer', () => {
     expect(toneAmplitude(both, 440)).toBeGreaterThan(0.05);
     expect(toneAmplitude(after, 1000)).toBeLessThan(0.005);
     expect(toneAmplitude(after, 440)).toBeGreaterThan(0.05);
+    // Bob is heard from 2 s on the dot (within 50 ms), in sync with his picture.
+    expect(toneAmplitude(await decodeAudio(output, 1.8, 0.15), 440)).toBeLessThan(0.005);
+    expect(toneAmplitude(await decodeAudio(output, 2.05, 0.15), 440)).toBeGreaterThan(0.05);
     // Mixing does not turn anyone down.
     const ratio = toneAmplitude(both, 1000) / toneAmplitude(alone, 1000);
     expect(ratio).toBeGreaterThan(0.85);

@@ -117,7 +117,7 @@ export function buildFfmpegArgs(input: CompositionCommandInput, outputPath: stri
   }
 
   // A silent bed as long as the composition: the mix lasts exactly that long, silent where
-  // nobody speaks. Each voice is shifted to its start; gaps (DTX, loss) are filled with silence.
+  // nobody speaks.
   filters.push(`anullsrc=r=${AUDIO_RATE}:cl=stereo:d=${duration},${AUDIO_FORMAT}[bed]`);
   const voices: string[] = [];
   for (const audio of input.audios) {
@@ -125,11 +125,17 @@ export function buildFfmpegArgs(input: CompositionCommandInput, outputPath: stri
       continue;
     }
     args.push('-i', audio.path);
-    const chain = [`asetpts=PTS-STARTPTS+${seconds(audio.startSecs)}/TB`];
+    const chain = ['asetpts=PTS-STARTPTS'];
     if (audio.startSecs < 0) {
-      chain.push('atrim=start=0');
+      chain.push(`atrim=start=${seconds(-audio.startSecs)}`, 'asetpts=PTS-STARTPTS');
     }
+    // Gaps inside the file (lost packets) become silence, so the voice stays in sync.
     chain.push('aresample=async=1:first_pts=0', AUDIO_FORMAT);
+    if (audio.startSecs > 0) {
+      // adelay pads with silence frame by frame; shifting timestamps instead would make
+      // aresample hold the whole lead-in in memory (a late joiner in a long session).
+      chain.push(`adelay=delays=${Math.round(audio.startSecs * AUDIO_RATE)}S:all=1`);
+    }
     filters.push(`[${inputIndex}:a]${chain.join(',')}[a${inputIndex}]`);
     voices.push(`[a${inputIndex}]`);
     inputIndex++;
