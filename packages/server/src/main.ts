@@ -6,6 +6,7 @@ import type { ConfigOverrides } from './config.js';
 import { CONFIG_ENV, LOG_LEVELS, loadConfig } from './config.js';
 import { PalaverError } from './errors.js';
 import { createLogger } from './logger.js';
+import { addMediaCommands } from './mediaCommands.js';
 import { PalaverServer } from './PalaverServer.js';
 import { Store } from './store/Store.js';
 
@@ -192,6 +193,12 @@ function program(): Command {
       throw new PalaverError('resource_not_found', `no active API key matches "${idOrPrefix}"`);
     }
     out(`revoked ${count} key${count === 1 ? '' : 's'}`);
+  });
+  addMediaCommands(cli, {
+    withStoreFlags,
+    config: (flags) => configFrom(flags, 'warn'),
+    logger: (config) => createLogger(config.logLevel),
+    out,
   });
   // The carrier simulator, to try a connector without a Telnyx account (also `palaver-phone-sim`).
   cli.addCommand(createCallCommand());
