@@ -18,6 +18,7 @@ import type {
   Participant,
   PublishOptions,
   ReconnectOptions,
+  SimulcastLayer,
   State,
   Stream,
   StreamTracks,
@@ -65,6 +66,8 @@ export class Room {
   readonly #metrics: NetworkMetricsReporter;
   /** Publish options per local stream key, to publish them again after a reconnection. */
   readonly #publishOptions = new Map<string, PublishOptions>();
+  /** The simulcast layer chosen per subscription (`participantId/key`), kept for the same reason. */
+  readonly #layers = new Map<string, SimulcastLayer>();
   #token: string;
   #session: JanusSession | undefined;
   #connection: RoomConnection | undefined;
@@ -106,7 +109,11 @@ export class Room {
     });
   }
 
-  /** Creates the room and its signalling session (what `initialize()` awaits). */
+  /**
+   * Creates the room and its signalling session (what `initialize()` awaits).
+   *
+   * @internal Apps call {@link initialize}.
+   */
   static async open(options: RoomOptions): Promise<Room> {
     const room = new Room(options);
     room.#session = await room.#openSession();
@@ -211,6 +218,7 @@ export class Room {
   ): Promise<void> {
     checkConfig(config);
     await this.#requireConnection().subscriptions.subscribe(participantId, key, config);
+    this.#rememberLayer(participantId, key, config.layer);
   }
 
   /** Changes what a subscription receives (and, as an addition, its simulcast layer). */
@@ -221,10 +229,20 @@ export class Room {
   ): Promise<void> {
     checkConfig(config);
     await this.#requireConnection().subscriptions.reconfigure(participantId, key, config);
+    this.#rememberLayer(participantId, key, config.layer);
   }
 
   async removeSubscription(participantId: string, key: string): Promise<void> {
     await this.#requireConnection().subscriptions.unsubscribe(participantId, key);
+    this.#rememberLayer(participantId, key, undefined);
+  }
+
+  #rememberLayer(participantId: string, key: string, layer: SimulcastLayer | undefined): void {
+    if (layer === undefined) {
+      this.#layers.delete(`${participantId}/${key}`);
+    } else {
+      this.#layers.set(`${participantId}/${key}`, layer);
+    }
   }
 
   /** The streams of a participant by key. */
@@ -434,7 +452,12 @@ export class Room {
         connection = this.#createConnection(this.#session);
         await connection.establish({
           publishOptions,
-          subscriptions: [...before.subscriptions.values()].flatMap((byKey) => [...byKey.values()]),
+          subscriptions: [...before.subscriptions.values()].flatMap((byKey) =>
+            [...byKey.values()].map((subscription) => ({
+              ...subscription,
+              layer: this.#layers.get(`${subscription.participantId}/${subscription.key}`),
+            })),
+          ),
         });
         if (this.#finished) {
           return;

@@ -8,7 +8,7 @@ import type { TrackEvent } from './managers/StreamManager.js';
 import { StreamManager } from './managers/StreamManager.js';
 import { SubscriptionManager } from './managers/SubscriptionManager.js';
 import type { StateStore } from './state/StateStore.js';
-import type { Message, PublishOptions, Subscription } from './types.js';
+import type { Message, PublishOptions, SimulcastLayer, Subscription } from './types.js';
 import { VideoError } from './VideoError.js';
 
 /** How long a participant who left may keep streams before they are removed for it. */
@@ -48,7 +48,8 @@ export interface RoomConnectionOptions {
 /** What to bring back after a reconnection. */
 export interface Restore {
   publishOptions: ReadonlyMap<string, PublishOptions>;
-  subscriptions: readonly Subscription[];
+  /** The subscriptions to start again, with the simulcast layer each had chosen. */
+  subscriptions: readonly (Subscription & { layer: SimulcastLayer | undefined })[];
 }
 
 /**
@@ -184,13 +185,13 @@ export class RoomConnection {
     if (restore !== undefined) {
       await this.streams.republish(restore.publishOptions);
       await Promise.all(
-        restore.subscriptions.map(async ({ participantId: remote, key, audio, video }) => {
+        restore.subscriptions.map(async ({ participantId: remote, key, audio, video, layer }) => {
           const streamId = store.state.participants.get(remote)?.streams[key];
           if (streamId === undefined) {
             return;
           }
           await this.subscriptions
-            .subscribe(remote, key, { audio, video }, false)
+            .subscribe(remote, key, { audio, video, ...(layer ? { layer } : {}) }, false)
             .catch((error: unknown) => {
               logger.warn(`could not subscribe again to ${key} of ${remote}`, error);
             });

@@ -21,7 +21,9 @@ export type SdkErrorCode = (typeof SdkErrorCode)[keyof typeof SdkErrorCode];
 /** Every code a {@link VideoError} can carry: Palaver's wire codes and the SDK's own. */
 export type VideoErrorCode = ErrorCode | SdkErrorCode;
 
+/** Details of a {@link VideoError} beyond its code and message. */
 export interface VideoErrorOptions {
+  /** The failure underneath, if any. */
   cause?: unknown;
   /** The gateway's HTTP-like `status_code` of a refused request. */
   status?: number;

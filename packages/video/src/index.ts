@@ -8,7 +8,7 @@
 export { getDevices, initialize, version } from './initialize.js';
 export { Room } from './Room.js';
 export { VideoError, SdkErrorCode } from './VideoError.js';
-export type { VideoErrorCode } from './VideoError.js';
+export type { VideoErrorCode, VideoErrorOptions } from './VideoError.js';
 export { ConnectionQualityLevel, DisconnectionReason, RoomEvent } from './types.js';
 export type {
   DeviceInfo,

@@ -100,6 +100,37 @@ describe('reconnection after a network drop', () => {
     expect(alice.getState().participants.get(bobId)?.streams.self).toBe(streamId);
   });
 
+  it('keeps the simulcast layer a subscription had chosen', async () => {
+    const janus = new FakeJanus();
+    const alice = await join(janus, 'alice');
+    await alice.addStream('self', {
+      audio: fakeTrack('audio'),
+      video: { track: fakeTrack('video'), options: { enableSimulcast: true } },
+    });
+    const bob = await join(janus, 'bob');
+    await bob.addSubscription(idOf(alice), 'self', { audio: false, video: true, layer: 'low' });
+    await bob.updateSubscription(idOf(alice), 'self', {
+      audio: false,
+      video: true,
+      layer: 'medium',
+    });
+    const events = recordEvents(bob);
+
+    janus.connections[1]!.drop(1006);
+    await waitUntil(() => names(events).includes('reconnected'));
+
+    // The old subscriber handle went with the old session: this is the new one's request.
+    expect(janus.subscriberConfigures()).toEqual([
+      {
+        request: 'configure',
+        streams: [
+          { mid: '0', send: false },
+          { mid: '1', send: true, substream: 1 },
+        ],
+      },
+    ]);
+  });
+
   it('announces who came and went while it was away', async () => {
     const janus = new FakeJanus();
     const { alice, bob, bobConnection } = await aliceAndBob(janus, {
