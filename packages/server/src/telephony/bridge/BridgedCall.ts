@@ -37,6 +37,14 @@ const MAX_SEND_BUFFER = 64 * 1024;
 const OUTBOUND_TRACK = Buffer.from('"track":"outbound"');
 /** Ticks of work a call can have at the workers at once (far more than a stall leaves). */
 const IN_FLIGHT = 256;
+/**
+ * Audio below this level (dBFS) counts as quiet: a frame dropped then to cut a backlog is not
+ * heard (the talk detector's threshold for "stopped talking" is -55 over half a second).
+ */
+const QUIET_DBFS = -50;
+/** Frames held per direction, and how many may stand as a backlog while the audio is loud. */
+const BUFFER_DEPTH = 16;
+const LOUD_BACKLOG = 6;
 
 type State = 'claiming' | 'joining' | 'live' | 'ending' | 'ended';
 
@@ -80,8 +88,11 @@ export class BridgedCall {
   readonly #ws: WebSocket;
   readonly #context: BridgeContext;
   readonly #limiter: FrameRateLimiter;
-  readonly #fromCaller = new ReorderBuffer<TimedFrame>(2, 8);
-  readonly #fromRoom = new ReorderBuffer<TimedFrame>(1, 8, 65536);
+  readonly #fromCaller = new ReorderBuffer<TimedFrame>(2, BUFFER_DEPTH, undefined, LOUD_BACKLOG);
+  readonly #fromRoom = new ReorderBuffer<TimedFrame>(1, BUFFER_DEPTH, 65536, LOUD_BACKLOG);
+  /** Whether the last frame transcoded each way was quiet (a backlog may be cut then). */
+  #callerQuiet = true;
+  #roomQuiet = true;
   readonly #talk = new TalkDetector();
   /**
    * When each submitted job's frames arrived (NaN: no frame), in submission order, for latency
@@ -563,8 +574,8 @@ export class BridgedCall {
     if (this.#state !== 'live' || this.#channel === undefined) {
       return;
     }
-    const caller = this.#fromCaller.take();
-    const room = this.#fromRoom.take();
+    const caller = this.#fromCaller.take(this.#callerQuiet);
+    const room = this.#fromRoom.take(this.#roomQuiet);
     if (this.#inFlightTail - this.#inFlightHead < IN_FLIGHT) {
       const slot = (this.#inFlightTail++ % IN_FLIGHT) * 2;
       this.#inFlight[slot] = caller?.at ?? NaN;
@@ -593,6 +604,10 @@ export class BridgedCall {
     this.#stats.framesToRoom += 1;
     if (!Number.isNaN(callerAt)) {
       this.#context.latency('toRoom', now - callerAt);
+    }
+    this.#callerQuiet = !(result.levelDbfs >= QUIET_DBFS);
+    if (result.media !== null) {
+      this.#roomQuiet = !(result.roomLevelDbfs >= QUIET_DBFS);
     }
     const talking = this.#talk.push(result.levelDbfs);
     if (talking !== undefined && this.#janusId !== undefined && this.roomId !== undefined) {

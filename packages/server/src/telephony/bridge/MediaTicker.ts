@@ -11,6 +11,11 @@ export interface MediaTickerOptions {
  * drifts), catches up a few ticks after a stall so pacing stays on time, and stops itself when
  * nobody listens. Each tick calls every listener, then `afterTick` (which flushes the batched
  * transcoding work).
+ *
+ * Ticks run in the event loop's check phase (`setImmediate` from the timer), after that turn's
+ * I/O: when the loop was held up, the frames that came in meanwhile are read before the ticks
+ * that catch up take them, instead of those ticks finding nothing and the frames then waiting as
+ * a backlog.
  */
 export class MediaTicker {
   readonly #periodMs: number;
@@ -19,6 +24,7 @@ export class MediaTicker {
   readonly #listeners = new Set<() => void>();
   readonly #afterTick: () => void;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #deadline = 0;
   #ticks = 0;
   #skipped = 0;
@@ -26,7 +32,7 @@ export class MediaTicker {
   constructor(afterTick: () => void, options: MediaTickerOptions = {}) {
     this.#afterTick = afterTick;
     this.#periodMs = options.periodMs ?? 20;
-    this.#maxCatchUp = options.maxCatchUp ?? 10;
+    this.#maxCatchUp = options.maxCatchUp ?? 25;
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -37,7 +43,7 @@ export class MediaTicker {
 
   add(listener: () => void): void {
     this.#listeners.add(listener);
-    if (this.#timer === undefined) {
+    if (this.#timer === undefined && this.#immediate === undefined) {
       this.#deadline = this.#now() + this.#periodMs;
       this.#schedule();
     }
@@ -45,20 +51,34 @@ export class MediaTicker {
 
   delete(listener: () => void): void {
     this.#listeners.delete(listener);
-    if (this.#listeners.size === 0 && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+    if (this.#listeners.size === 0) {
+      this.#cancel();
     }
   }
 
   stop(): void {
     this.#listeners.clear();
+    this.#cancel();
+  }
+
+  #cancel(): void {
     clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
     this.#timer = undefined;
+    this.#immediate = undefined;
   }
 
   #schedule(): void {
-    this.#timer = setTimeout(() => this.#run(), Math.max(0, this.#deadline - this.#now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#immediate = setImmediate(() => {
+          this.#immediate = undefined;
+          this.#run();
+        });
+      },
+      Math.max(0, this.#deadline - this.#now()),
+    );
   }
 
   #run(): void {
@@ -68,7 +88,7 @@ export class MediaTicker {
       this.#deadline += (due - this.#maxCatchUp) * this.#periodMs;
       due = this.#maxCatchUp;
     }
-    for (let i = 0; i < due; i += 1) {
+    for (let i = 0; i < due && this.#listeners.size > 0; i += 1) {
       this.#ticks += 1;
       for (const listener of this.#listeners) {
         listener();
@@ -78,8 +98,6 @@ export class MediaTicker {
     }
     if (this.#listeners.size > 0) {
       this.#schedule();
-    } else {
-      this.#timer = undefined;
     }
   }
 }

@@ -43,9 +43,35 @@ describe('ReorderBuffer', () => {
       buffer.put(next++, 'x');
       buffer.take();
     }
-    // Three frames were waiting at every tick for a second; one is dropped to cut the delay.
-    expect(buffer.stats.overflow).toBe(1);
-    expect(buffer.size).toBe(2);
+    // Three frames were waiting at every tick for a second: the delay is cut down to the jitter.
+    expect(buffer.stats.quietTrims).toBe(2);
+    expect(buffer.size).toBe(1);
+  });
+
+  it('keeps a backlog while the audio is loud, unless it is longer than allowed', () => {
+    const buffer = new ReorderBuffer<string>(2, 16, undefined, 6);
+    let next = 1;
+    const run = (waiting: number, ticks: number, quiet: boolean) => {
+      while (buffer.size < waiting) {
+        buffer.put(next++, 'x');
+      }
+      for (let tick = 0; tick < ticks; tick++) {
+        buffer.put(next++, 'x');
+        buffer.take(quiet);
+      }
+    };
+    // Five frames behind (a sender's 100 ms stall) for three seconds of talk: nothing dropped.
+    run(5, 150, false);
+    expect(buffer.stats).toMatchObject({ overflow: 0, quietTrims: 0, missing: 0 });
+    expect(buffer.size).toBe(5);
+    // Once the talk pauses, the backlog goes at once (a frame a tick) down to the jitter.
+    run(0, 10, true);
+    expect(buffer.stats.quietTrims).toBe(4);
+    expect(buffer.size).toBe(1);
+    // Eight behind while loud is more than allowed: worked off a frame a second until six wait.
+    run(8, 200, false);
+    expect(buffer.stats.overflow).toBe(3);
+    expect(buffer.size).toBe(5);
   });
 
   it('follows RTP sequence numbers across the wrap', () => {

@@ -3,14 +3,18 @@ export interface ReorderStats {
   late: number;
   /** Frames seen twice. */
   duplicates: number;
-  /** Frames dropped because the buffer was over its depth (a burst). */
+  /** Frames dropped because the buffer was over its depth, or a loud backlog over its limit. */
   overflow: number;
+  /** Frames of a standing backlog dropped while the audio was quiet (inaudible). */
+  quietTrims: number;
   /** Frames never received: the gaps that playout skipped. */
   missing: number;
 }
 
 /** Ticks a standing backlog may last before a frame of it is dropped. */
 const BACKLOG_TICKS = 50;
+/** Frames waiting that are normal phase jitter between the sender's clock and ours. */
+const JITTER_FRAMES = 2;
 
 /**
  * Puts frames numbered by a counter (Telnyx's `chunk`, an RTP sequence number) back in order
@@ -18,16 +22,26 @@ const BACKLOG_TICKS = 50;
  *
  * `take()` hands out the next frame in order. When that one has not come but later ones have, it
  * waits up to `window` ticks for it, then skips the gap. More than `depth` frames waiting means
- * the sender got ahead (a burst, or its clock runs faster): the oldest are dropped so latency does
- * not grow; a backlog of more than two frames that stays for a second (a burst after a stall,
- * clock drift) is worked off one frame at a time. Hand-written because it runs for every frame of every call.
+ * the sender got far ahead: the oldest are dropped at once. A backlog of more than two frames
+ * that stays for a second (the burst after a sender's stall, clock drift) is worked off one frame
+ * at a time, but only while the audio is quiet, where a dropped frame is not heard; while it is
+ * loud, only a backlog over `loudBacklog` frames is. (A sender's stall leaves a backlog as long
+ * as the stall; further stalls do not add to it, so holding it costs delay, not more and more.)
+ * Hand-written because it runs for every frame of every call.
  */
 export class ReorderBuffer<T> {
-  readonly stats: ReorderStats = { late: 0, duplicates: 0, overflow: 0, missing: 0 };
+  readonly stats: ReorderStats = {
+    late: 0,
+    duplicates: 0,
+    overflow: 0,
+    quietTrims: 0,
+    missing: 0,
+  };
   readonly #frames = new Map<number, T>();
   readonly #window: number;
   readonly #depth: number;
   readonly #modulo: number | undefined;
+  readonly #loudBacklog: number;
   #next: number | undefined;
   #waited = 0;
   #backlogTicks = 0;
@@ -36,11 +50,13 @@ export class ReorderBuffer<T> {
    * @param window ticks to wait for a missing frame before skipping it
    * @param depth most frames held
    * @param modulo counter wrap (65536 for RTP sequence numbers); undefined: counters never wrap
+   * @param loudBacklog frames that may wait as a standing backlog while the audio is loud
    */
-  constructor(window = 2, depth = 4, modulo?: number) {
+  constructor(window = 2, depth = 4, modulo?: number, loudBacklog = depth) {
     this.#window = window;
     this.#depth = depth;
     this.#modulo = modulo;
+    this.#loudBacklog = loudBacklog;
   }
 
   get size(): number {
@@ -79,15 +95,30 @@ export class ReorderBuffer<T> {
     return true;
   }
 
-  /** The next frame in order, or undefined (nothing yet, or waiting for a late one). */
-  take(): T | undefined {
-    // More than two frames waiting tick after tick is latency nobody needs: skip one. (One or
-    // two waiting is the normal phase jitter between the sender's clock and ours.)
-    this.#backlogTicks = this.#frames.size > 2 ? this.#backlogTicks + 1 : 0;
-    if (this.#backlogTicks > BACKLOG_TICKS && this.#next !== undefined) {
-      this.#backlogTicks = 0;
+  /**
+   * The next frame in order, or undefined (nothing yet, or waiting for a late one). `quiet`: the
+   * audio is quiet now (a frame dropped to cut a backlog would not be heard).
+   */
+  take(quiet = true): T | undefined {
+    // More than two frames waiting tick after tick is delay nobody needs: skip one when it is
+    // not heard, or when the backlog is long.
+    const waiting = this.#frames.size;
+    this.#backlogTicks = waiting > JITTER_FRAMES ? this.#backlogTicks + 1 : 0;
+    if (
+      this.#backlogTicks > BACKLOG_TICKS &&
+      this.#next !== undefined &&
+      (quiet || waiting > this.#loudBacklog)
+    ) {
+      if (!quiet) {
+        // Loud: one frame a second. Quiet: one a tick, down to the jitter.
+        this.#backlogTicks = 0;
+      }
       if (this.#frames.delete(this.#next)) {
-        this.stats.overflow += 1;
+        if (quiet) {
+          this.stats.quietTrims += 1;
+        } else {
+          this.stats.overflow += 1;
+        }
         this.#next = this.#step(this.#next, 1);
       }
     }
