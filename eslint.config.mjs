@@ -45,6 +45,7 @@ export default tseslint.config(
       'packages/server/src/tokens/**',
       'packages/server/src/telephony/*.ts',
       'packages/server/src/webhooks/**',
+      'packages/server/src/recording/**',
     ],
     rules: {
       'no-restricted-imports': [
