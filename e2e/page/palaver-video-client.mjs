@@ -51,7 +51,7 @@ function plain(arg) {
   return arg && typeof arg === 'object' && 'payload' in arg ? { ...arg } : undefined;
 }
 
-client.connect = async ({ roomId, token, context, server, subscribe: config }) => {
+client.connect = async ({ roomId, token, context, server, subscribe: config, reconnect }) => {
   subscription = config ?? { audio: false, video: true };
   client.events = [];
   client.videos = {};
@@ -64,6 +64,7 @@ client.connect = async ({ roomId, token, context, server, subscribe: config }) =
     context,
     server,
     enableMessages: true,
+    ...(reconnect === undefined ? {} : { reconnect }),
   });
   client.room = room;
   for (const name of EVENTS) {

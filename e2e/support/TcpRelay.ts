@@ -57,7 +57,8 @@ export class TcpRelay {
 
   /**
    * The link is back. What was held is delivered; with `resetOpenConnections`, every connection
-   * that was open before the cut is reset instead, on both sides.
+   * that was open before the cut is reset instead, on both sides (a router that lost its state
+   * answers with RST).
    */
   restore({ resetOpenConnections = false }: { resetOpenConnections?: boolean } = {}): void {
     this.#down = false;

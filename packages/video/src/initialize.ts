@@ -10,8 +10,10 @@ import { VideoError } from './VideoError.js';
 /** The SDK's version. */
 export const version = '0.1.0';
 
+// More than a minute of attempts: a server that never heard the old connection close keeps its
+// participant id until its media session times out (60 s), and the same id is refused till then.
 const RECONNECT_DEFAULTS: Required<ReconnectOptions> = {
-  maxAttempts: 8,
+  maxAttempts: 16,
   initialDelayMs: 250,
   maxDelayMs: 5_000,
 };

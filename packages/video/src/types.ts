@@ -166,7 +166,11 @@ export interface SubscriptionConfig {
 
 /** How the room recovers from a network drop. Addition to `@telnyx/video`. */
 export interface ReconnectOptions {
-  /** Attempts before giving up with `disconnected('network_error')`. Default: `8`. */
+  /**
+   * Attempts before giving up with `disconnected('network_error')`. Default: `16` (over a minute
+   * with the default delays, longer than Palaver takes to notice a connection that vanished
+   * without a word and free its participant id).
+   */
   maxAttempts?: number;
   /** Wait before the first attempt, doubled for each next one. Default: `250` ms. */
   initialDelayMs?: number;
