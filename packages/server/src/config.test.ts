@@ -31,6 +31,10 @@ describe('loadConfig()', () => {
       bridgeWorkers: 0,
       bridgeIdleMs: 10_000,
       demo: false,
+      compositionConcurrency: 0,
+      janusPpRecPath: 'janus-pp-rec',
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

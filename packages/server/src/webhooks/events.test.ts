@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { WEBHOOK_EVENT_TYPES, isWebhookEventType, webhookBody } from './events.js';
 
 describe('webhook events', () => {
-  it('names the four room events in Telnyx style', () => {
+  it('names the room events in Telnyx style', () => {
     expect(WEBHOOK_EVENT_TYPES).toEqual([
       'video.room.session.started',
       'video.room.session.ended',
       'video.room.participant.joined',
       'video.room.participant.left',
+      'video.room.recording.saved',
+      'video.room.composition.completed',
+      'video.room.composition.failed',
     ]);
     expect(isWebhookEventType('video.room.participant.left')).toBe(true);
     expect(isWebhookEventType('video.room.deleted')).toBe(false);
