@@ -187,8 +187,12 @@ async function level(calls) {
       toRoomP99: stats.latency.toRoom.p99,
       toCallerP50: stats.latency.toCaller.p50,
       toCallerP99: stats.latency.toCaller.p99,
-      callerLostPct: (sum((l) => lost(l.callerReorder)) / fromCaller) * 100,
-      roomLostPct: (sum((l) => lost(l.roomReorder) + l.droppedToCaller) / fromRoom) * 100,
+      callerLostPct:
+        (sum((l) => lost(l.callerReorder) + (l.overloadedFromCaller ?? 0)) / fromCaller) * 100,
+      roomLostPct:
+        (sum((l) => lost(l.roomReorder) + (l.overloadedFromRoom ?? 0) + l.droppedToCaller) /
+          fromRoom) *
+        100,
       gapsPct: (callers.gaps / callers.received) * 100,
       skippedTicks: stats.skippedTicks,
       lostDetail: {
@@ -199,6 +203,10 @@ async function level(calls) {
           sum((l) => l.roomReorder[k] ?? 0),
         ),
         droppedToCaller: sum((l) => l.droppedToCaller),
+        overloaded: [
+          sum((l) => l.overloadedFromCaller ?? 0),
+          sum((l) => l.overloadedFromRoom ?? 0),
+        ],
         beforeJoin: sum((l) => l.framesBeforeJoin),
       },
       simulatorCpuPct: callers.simulatorCpuPercent,

@@ -43,8 +43,8 @@ const IN_FLIGHT = 256;
  */
 const QUIET_DBFS = -50;
 /** Frames held per direction, and how many may stand as a backlog while the audio is loud. */
-const BUFFER_DEPTH = 16;
-const LOUD_BACKLOG = 6;
+const BUFFER_DEPTH = 32;
+const LOUD_BACKLOG = 10;
 
 type State = 'claiming' | 'joining' | 'live' | 'ending' | 'ended';
 
@@ -69,6 +69,9 @@ export interface BridgedCallStats {
   framesToCaller: number;
   /** Frames to the caller dropped because the socket could not keep up. */
   droppedToCaller: number;
+  /** Caller frames and room packets dropped because the transcoder was overloaded. */
+  overloadedFromCaller: number;
+  overloadedFromRoom: number;
   ignoredOutbound: number;
   dtmf: number;
   problems: Record<string, number>;
@@ -108,6 +111,8 @@ export class BridgedCall {
     packetsFromRoom: 0,
     framesToCaller: 0,
     droppedToCaller: 0,
+    overloadedFromCaller: 0,
+    overloadedFromRoom: 0,
     ignoredOutbound: 0,
     dtmf: 0,
     problems: {},
@@ -352,6 +357,8 @@ export class BridgedCall {
         framesToCaller: this.#stats.framesToCaller,
         packetsFromRoom: this.#stats.packetsFromRoom,
         droppedToCaller: this.#stats.droppedToCaller,
+        overloadedFromCaller: this.#stats.overloadedFromCaller,
+        overloadedFromRoom: this.#stats.overloadedFromRoom,
         callerReorder: this.#fromCaller.stats,
         roomReorder: this.#fromRoom.stats,
         problems: this.#stats.problems,
@@ -591,6 +598,11 @@ export class BridgedCall {
       const slot = (this.#inFlightHead++ % IN_FLIGHT) * 2;
       callerAt = this.#inFlight[slot]!;
       roomAt = this.#inFlight[slot + 1]!;
+    }
+    if (result.overloaded !== null) {
+      this.#stats.overloadedFromCaller += result.overloaded.caller ? 1 : 0;
+      this.#stats.overloadedFromRoom += result.overloaded.room ? 1 : 0;
+      return;
     }
     if (this.#state !== 'live' || this.#socket === undefined || this.#janusAddress === undefined) {
       return;

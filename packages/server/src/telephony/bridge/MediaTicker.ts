@@ -32,7 +32,7 @@ export class MediaTicker {
   constructor(afterTick: () => void, options: MediaTickerOptions = {}) {
     this.#afterTick = afterTick;
     this.#periodMs = options.periodMs ?? 20;
-    this.#maxCatchUp = options.maxCatchUp ?? 25;
+    this.#maxCatchUp = options.maxCatchUp ?? 50;
     this.#now = options.now ?? (() => performance.now());
   }
 

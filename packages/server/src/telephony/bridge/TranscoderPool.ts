@@ -48,6 +48,11 @@ export interface TranscoderChannel {
  */
 export interface TranscodedFrame {
   channel: number;
+  /**
+   * The worker was too far behind to take this tick's work (the machine is overloaded): nothing
+   * was transcoded, and these tell what was lost. Results keep the order of the submissions.
+   */
+  overloaded: { caller: boolean; room: boolean } | null;
   /** The caller's audio as an RTP packet of Opus, ready for Janus (silence is encoded too). */
   rtp: Buffer;
   /** The caller's level in dBFS (a full-scale sine is 0). */
@@ -64,6 +69,9 @@ export interface TranscoderSink {
   failed(message: string): void;
 }
 
+/** Ticks of work a worker may have outstanding; more is dropped rather than queued (200 ms). */
+const MAX_BATCHES_IN_FLIGHT = 10;
+
 /** The transcoding workers are missing or failed. */
 export class TranscoderError extends PalaverError {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -76,6 +84,8 @@ interface PoolWorker {
   channels: Map<number, TranscoderSink>;
   jobs: RecordWriter;
   batch: number;
+  /** Batches posted and not answered yet. */
+  inFlight: number;
   busyMs: number;
   ready: boolean;
   dead: boolean;
@@ -94,6 +104,7 @@ export class TranscoderPool {
   /** Reused for every result: sinks read it synchronously. */
   readonly #frame: TranscodedFrame = {
     channel: 0,
+    overloaded: null,
     rtp: Buffer.alloc(0),
     levelDbfs: -Infinity,
     roomLevelDbfs: -Infinity,
@@ -189,9 +200,15 @@ export class TranscoderPool {
   flush(): void {
     for (const w of this.#workers) {
       if (w.jobs.count > 0 && !w.dead) {
-        w.batch += 1;
         const count = w.jobs.count;
         const jobs = w.jobs.take();
+        if (w.inFlight >= MAX_BATCHES_IN_FLIGHT) {
+          // Queuing more would only make every call on this worker later and later.
+          this.#dropBatch(w, count, jobs);
+          continue;
+        }
+        w.batch += 1;
+        w.inFlight += 1;
         w.worker.postMessage({ type: 'tick', batch: w.batch, count, jobs } satisfies ToWorker, [
           jobs,
         ]);
@@ -232,9 +249,31 @@ export class TranscoderPool {
     return filling ?? least;
   }
 
+  /** Tells each call of a batch that was not sent that its tick's work was dropped. */
+  #dropBatch(entry: PoolWorker, count: number, jobs: ArrayBuffer): void {
+    const view = new DataView(jobs);
+    const frame = this.#frame;
+    frame.rtp = Buffer.alloc(0);
+    frame.media = null;
+    frame.levelDbfs = -Infinity;
+    frame.roomLevelDbfs = -Infinity;
+    let p = 0;
+    for (let i = 0; i < count; i += 1) {
+      const channel = view.getUint32(p, true);
+      const callerLength = view.getUint16(p + 4, true);
+      const roomLength = view.getUint16(p + 6, true);
+      p += JOB_HEADER_BYTES + callerLength + roomLength;
+      frame.channel = channel;
+      frame.overloaded = { caller: callerLength > 0, room: roomLength > 0 };
+      entry.channels.get(channel)?.result(frame);
+    }
+    frame.overloaded = null;
+  }
+
   #deliver(entry: PoolWorker, count: number, results: ArrayBuffer): void {
     const view = new DataView(results);
     const frame = this.#frame;
+    frame.overloaded = null;
     let p = 0;
     for (let i = 0; i < count; i += 1) {
       const start = p;
@@ -263,6 +302,7 @@ export class TranscoderPool {
       channels: new Map(),
       jobs: new RecordWriter(),
       batch: 0,
+      inFlight: 0,
       busyMs: 0,
       ready: false,
       dead: false,
@@ -271,6 +311,7 @@ export class TranscoderPool {
     worker.on('message', (message: FromWorker) => {
       switch (message.type) {
         case 'done':
+          entry.inFlight -= 1;
           entry.busyMs += message.busyMs;
           this.#deliver(entry, message.count, message.results);
           break;
