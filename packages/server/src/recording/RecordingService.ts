@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { ErrorCode, InvalidStateError, NotFoundError, PalaverError } from '../errors.js';
@@ -44,8 +45,9 @@ export class MediaNotReadyError extends PalaverError {
 
 // `<participant>_<stream key>_<ms>` as chosen by fileFor, then Janus's suffix: `-<kind>-<mindex>`
 // (VideoRoom) or `-audio` (AudioBridge).
-const SOURCE_NAME = /^([0-9a-f-]{36})_([A-Za-z0-9-]{1,64})_(\d+)-(audio|video|data)(?:-\d+)?\.mjr$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SOURCE_NAME =
+  /^([0-9a-f-]{36})_([A-Za-z0-9-]{1,64})_(\d+)-(audio|video|data)(?:-\d+)?\.mjr$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An AudioBridge handle that never sent media leaves a file with only the 8-byte magic. */
 const EMPTY_MJR_BYTES = 8;
 
@@ -76,6 +78,9 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
   readonly #jobs = new Set<Promise<void>>();
   /** Stops running conversions at close; they resume from the raw file at the next start. */
   readonly #abort = new AbortController();
+  /** `<room>/<session>` folders that have a `raw/` folder: the only ones scans look into. */
+  readonly #rawDirs = new Set<string>();
+  #fullScanDone = false;
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #closed = false;
@@ -126,6 +131,7 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
     }
     const folder = join(this.root, roomId, participant.sessionId, 'raw');
     await mkdir(folder, { recursive: true });
+    this.#rawDirs.add(join(roomId, participant.sessionId));
     const key = streamKey.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 64) || 'stream';
     return join(folder, `${participantId}_${key}_${Date.now()}`);
   }
@@ -219,22 +225,32 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
   // -------------------------------------------------------------------------------------------
 
   async #scanOnce(): Promise<void> {
-    for (const roomId of await listDirs(this.root)) {
-      for (const sessionId of await listDirs(join(this.root, roomId))) {
-        const rawDir = join(this.root, roomId, sessionId, 'raw');
-        const names = await readdir(rawDir).catch(() => undefined);
-        if (names === undefined) {
-          continue;
-        }
-        if (names.length === 0) {
-          await this.#removeRawDirIfDone(rawDir, sessionId);
-          continue;
-        }
-        for (const name of names) {
-          // Janus names open files `.mjr.tmp`: only closed ones are ready.
-          if (!name.endsWith('.mjr')) {
-            continue;
+    if (!this.#fullScanDone) {
+      // Once per start: raw folders left from before (a restart mid-call or mid-job).
+      for (const roomId of await listDirs(this.root)) {
+        for (const sessionId of await listDirs(join(this.root, roomId))) {
+          if (existsSync(join(this.root, roomId, sessionId, 'raw'))) {
+            this.#rawDirs.add(join(roomId, sessionId));
           }
+        }
+      }
+      this.#fullScanDone = true;
+    }
+    for (const folder of [...this.#rawDirs]) {
+      const [roomId = '', sessionId = ''] = folder.split(sep);
+      const rawDir = join(this.root, folder, 'raw');
+      const names = await readdir(rawDir).catch(() => undefined);
+      if (names === undefined) {
+        this.#rawDirs.delete(folder);
+        continue;
+      }
+      if (names.length === 0) {
+        await this.#removeRawDirIfDone(rawDir, sessionId);
+        continue;
+      }
+      for (const name of names) {
+        // Janus names open files `.mjr.tmp`: only closed ones are ready.
+        if (name.endsWith('.mjr')) {
           this.#enqueue(join(rawDir, name), roomId, sessionId);
         }
       }
