@@ -423,8 +423,14 @@ describe.each(DIALECTS)('rooms REST API on %s', (dialect) => {
           '/v2/room_sessions/{id}/participants',
           '/v2/room_participants',
           '/v2/room_participants/{id}',
+          '/v2/room_recordings',
+          '/v2/room_recordings/{id}',
+          '/v2/room_compositions',
+          '/v2/room_compositions/{id}',
         ]),
       );
+      expect(openapi.paths['/v2/room_compositions'].post.responses['202']).toBeDefined();
+      expect(openapi.paths['/v2/room_recordings'].delete.responses['201']).toBeDefined();
       expect(openapi.paths['/v2/rooms'].post.responses['201']).toBeDefined();
       const filter = openapi.paths['/v2/rooms'].get.parameters.find(
         (p: { name: string }) => p.name === 'filter',
