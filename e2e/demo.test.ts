@@ -74,7 +74,8 @@ describe('the demo page', () => {
     api = apiClient(palaver.url, palaver.apiKey);
     profile = mkdtempSync(join(tmpdir(), 'palaver-demo-chromium-'));
     // The microphones say something: a 440 Hz tone for 1.5 s in every 3 s (Chromium loops the
-    // file), loud and long enough for the server's talk detection, unlike the fake beep.
+    // file), loud and long enough for the server's talk detection (unlike the fake beep), with
+    // pauses long enough for it to hear the end of talking.
     const voice = join(profile, 'voice.wav');
     execFileSync('ffmpeg', [
       ...['-loglevel', 'error', '-f', 'lavfi'],
@@ -221,14 +222,20 @@ describe('the demo page', () => {
     await ben.click('#chat-close');
   });
 
-  it('highlights the tile of whoever talks, and not of a muted microphone', async () => {
-    // Both microphones play the tone: each page sees the other's tile light up as it starts.
-    await expect
-      .poll(async () => (await tileOf(ben, 'Ana'))?.speaking, { timeout: 15_000, interval: 100 })
-      .toBe(true);
-    await expect
-      .poll(async () => (await tileOf(ana, 'Ben'))?.speaking, { timeout: 15_000, interval: 100 })
-      .toBe(true);
+  it('highlights the tile of whoever talks while they talk, and not of a muted microphone', async () => {
+    // Both microphones play the tone 1.5 s in every 3 s: each page sees the other's tile light
+    // up as it starts, and go dark in the pause.
+    const followsTheTone = async (page: Page, other: string): Promise<void> => {
+      for (const lit of [true, false, true]) {
+        await expect
+          .poll(async () => (await tileOf(page, other))?.speaking, {
+            timeout: 10_000,
+            interval: 100,
+          })
+          .toBe(lit);
+      }
+    };
+    await Promise.all([followsTheTone(ben, 'Ana'), followsTheTone(ana, 'Ben')]);
     await ana.click('#mic-btn');
     await expect.poll(async () => (await tileOf(ben, 'Ana'))!.micMuted).toBe(true);
     await expect.poll(async () => (await tileOf(ben, 'Ana'))!.speaking).toBe(false);
@@ -298,13 +305,19 @@ describe('the demo page', () => {
       // The full number is nowhere on the page.
       expect(await page.locator('body').innerText()).not.toMatch(/5550177|555 0177/);
     }
-    // The caller talks: the tile lights up.
+    // The caller talks without a pause: the tile lights up and stays lit.
     await expect
       .poll(async () => (await tileOf(ben, '•••0177'))?.speaking, {
         timeout: 10_000,
         interval: 100,
       })
       .toBe(true);
+    const lit: boolean[] = [];
+    for (let i = 0; i < 20; i++) {
+      lit.push((await tileOf(ben, '•••0177'))!.speaking);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(lit).not.toContain(false);
     await screenshot(ana, 'demo-phone-1280x800.png');
     await running;
     await expect

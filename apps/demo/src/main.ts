@@ -29,8 +29,6 @@ interface Tile {
 
 /** The stream key screen shares are published under. */
 const PRESENTATION = 'presentation';
-/** How long a tile stays highlighted after the last sign of its participant talking. */
-const SPEAKING_MS = 1200;
 
 const byId = <T extends HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -138,7 +136,8 @@ interface Call {
   camOn: boolean;
   screen: MediaStreamTrack | undefined;
   tiles: Map<string, Tile>;
-  speakingUntil: Map<string, number>;
+  /** Who is talking now: from `audio_activity` to `audio_activity_ended`. */
+  speaking: Set<string>;
   quality: Map<string, number>;
   subscribed: Set<string>;
   refreshTimer: number | undefined;
@@ -186,7 +185,7 @@ async function join(name: string, roomName: string): Promise<void> {
     camOn: true,
     screen: undefined,
     tiles: new Map(),
-    speakingUntil: new Map(),
+    speaking: new Set(),
     quality: new Map(),
     subscribed: new Set(),
     refreshTimer: undefined,
@@ -232,9 +231,12 @@ function wire(current: Call): void {
   );
   room.on('participant_joined', () => watchNetwork(current));
   room.on('audio_activity', (participantId) => {
-    current.speakingUntil.set(participantId, Date.now() + SPEAKING_MS);
+    current.speaking.add(participantId);
     rerender();
-    window.setTimeout(rerender, SPEAKING_MS + 50);
+  });
+  room.on('audio_activity_ended', (participantId) => {
+    current.speaking.delete(participantId);
+    rerender();
   });
   room.on('network_metrics_report', (metrics) => {
     for (const [participantId, report] of Object.entries(metrics)) {
@@ -253,6 +255,8 @@ function wire(current: Call): void {
   });
   room.on('reconnected', (state) => {
     showNotice(undefined);
+    // The server tells again who talks.
+    current.speaking.clear();
     // Subscriptions restart by themselves; the mix is a new track.
     playMix(state);
     rerender();
@@ -589,7 +593,11 @@ function updateTile(
   tile.root.dataset.participantId = participant.id;
   tile.root.dataset.name = displayName(participant);
   tile.root.setAttribute('aria-label', tile.name.textContent);
-  const speaking = !presentation && (current.speakingUntil.get(participant.id) ?? 0) > Date.now();
+  if (micMuted && !presentation) {
+    // A muted microphone sends nothing, so no end of talking is heard for it.
+    current.speaking.delete(participant.id);
+  }
+  const speaking = !presentation && current.speaking.has(participant.id);
   tile.root.classList.toggle('speaking', speaking);
 
   const level = current.quality.get(participant.id);

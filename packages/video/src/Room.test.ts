@@ -305,15 +305,19 @@ describe('a room', () => {
     });
   });
 
-  it('reports talking in the mix as "audio_activity" without a key', async () => {
+  it('reports talking in the mix as "audio_activity" without a key, and its end', async () => {
     const janus = new FakeJanus();
     const alice = await join(janus, 'alice');
     const bob = await join(janus, 'bob');
     const events = recordEvents(alice);
     const bobId = bob.getState().localParticipantId;
     janus.talkingInMix(ROOM_ID, bobId);
-    await waitUntil(() => events.length > 0);
-    expect(events).toEqual([{ name: 'audio_activity', args: [bobId, null, '<state>'] }]);
+    janus.talkingInMix(ROOM_ID, bobId, false);
+    await waitUntil(() => events.length > 1);
+    expect(events).toEqual([
+      { name: 'audio_activity', args: [bobId, null, '<state>'] },
+      { name: 'audio_activity_ended', args: [bobId, null, '<state>'] },
+    ]);
   });
 
   it('shows a phone caller as a participant of origin telephony_engine', async () => {

@@ -379,7 +379,8 @@ export class Room {
         this.#metrics.disable([id]);
         this.#emitConnected('participant_left', id, state());
       },
-      audioActivity: (id, key) => this.#emitConnected('audio_activity', id, key, state()),
+      audioActivity: (id, key, talking) =>
+        this.#emitConnected(talking ? 'audio_activity' : 'audio_activity_ended', id, key, state()),
       streamPublished: (id, key) => this.#emitConnected('stream_published', id, key, state()),
       streamUnpublished: (id, key) => this.#emitConnected('stream_unpublished', id, key, state()),
       track: (event, id, key, kind) => this.#emitConnected(event, id, key, kind, state()),

@@ -21,7 +21,7 @@ export interface ConnectionEvents {
   participantJoined: (participantId: string) => void;
   participantLeaving: (participantId: string, reason: 'kicked' | null) => void;
   participantLeft: (participantId: string) => void;
-  audioActivity: (participantId: string, key: string | null) => void;
+  audioActivity: (participantId: string, key: string | null, talking: boolean) => void;
   streamPublished: (participantId: string, key: string) => void;
   streamUnpublished: (participantId: string, key: string) => void;
   track: (event: TrackEvent, participantId: string, key: string, kind: 'audio' | 'video') => void;
@@ -99,7 +99,7 @@ export class RoomConnection {
           }),
         unpublished: events.streamUnpublished,
         track: events.track,
-        talking: (participantId, key) => events.audioActivity(participantId, key),
+        talking: (participantId, key, talking) => events.audioActivity(participantId, key, talking),
         localAudioChanged: () => this.#feedMixer(),
       },
     });
@@ -139,7 +139,7 @@ export class RoomConnection {
         },
         left: events.participantLeft,
         localRemoved: events.localRemoved,
-        talking: (participantId) => events.audioActivity(participantId, null),
+        talking: (participantId, talking) => events.audioActivity(participantId, null, talking),
       },
     });
   }

@@ -15,9 +15,12 @@ type ArgsBeforeState<F> = F extends (...args: infer A) => void
   : never;
 
 describe('the public types', () => {
-  it('name the same events as @telnyx/video 1.0.2, plus reconnecting and reconnected', () => {
-    expectTypeOf<Exclude<keyof Events, 'reconnecting' | 'reconnected'>>().toEqualTypeOf<
-      keyof TelnyxEvents
+  it('name the same events as @telnyx/video 1.0.2, plus reconnection and the end of talking', () => {
+    expectTypeOf<
+      Exclude<keyof Events, 'reconnecting' | 'reconnected' | 'audio_activity_ended'>
+    >().toEqualTypeOf<keyof TelnyxEvents>();
+    expectTypeOf<ArgsBeforeState<Events['audio_activity_ended']>>().toEqualTypeOf<
+      ArgsBeforeState<Events['audio_activity']>
     >();
   });
 

@@ -261,8 +261,18 @@ export interface Events {
     kind: 'audio' | 'video',
     state: State,
   ) => void;
-  /** Someone is talking: in the mixed audio (`key` null) or in a stream. */
+  /** Someone started talking: in the mixed audio (`key` null) or in a stream. */
   audio_activity: (
+    participantId: Participant['id'],
+    key: Stream['key'] | null,
+    state: State,
+  ) => void;
+  /**
+   * Whoever `audio_activity` named stopped talking (the server heard a second or so of quiet).
+   * Nothing is heard from a microphone that was removed or muted, so this may not follow then.
+   * Addition to `@telnyx/video`.
+   */
+  audio_activity_ended: (
     participantId: Participant['id'],
     key: Stream['key'] | null,
     state: State,
@@ -316,6 +326,7 @@ export const RoomEvent = {
   TrackCensored: 'track_censored',
   TrackUncensored: 'track_uncensored',
   AudioActivity: 'audio_activity',
+  AudioActivityEnded: 'audio_activity_ended',
   SubscriptionStarted: 'subscription_started',
   SubscriptionReconfigured: 'subscription_reconfigured',
   SubscriptionEnded: 'subscription_ended',

@@ -16,8 +16,8 @@ export interface RosterCallbacks {
   left: (participantId: string) => void;
   /** Our own registration left or was kicked: the room is over for us. */
   localRemoved: (reason: 'kicked' | null) => void;
-  /** A participant's mixed-audio leg is talking. */
-  talking: (participantId: string) => void;
+  /** A participant's mixed-audio leg started (`true`) or stopped (`false`) talking. */
+  talking: (participantId: string, talking: boolean) => void;
 }
 
 export interface RosterOptions {
@@ -119,10 +119,11 @@ export class ParticipantRoster {
         }
         return;
       }
-      case 'talking': {
+      case 'talking':
+      case 'stopped-talking': {
         const talker = this.#talkerByJanusId.get(idField(data, 'id') ?? '');
         if (talker !== undefined && this.#store.state.participants.has(talker)) {
-          this.#callbacks.talking(talker);
+          this.#callbacks.talking(talker, data.audiobridge === 'talking');
         }
         return;
       }

@@ -21,7 +21,8 @@ export interface StreamCallbacks {
   unpublishing: (participantId: string, key: string) => Promise<void>;
   unpublished: (participantId: string, key: string) => void;
   track: (event: TrackEvent, participantId: string, key: string, kind: 'audio' | 'video') => void;
-  talking: (participantId: string, key: string) => void;
+  /** A stream's audio started (`true`) or stopped (`false`) talking. */
+  talking: (participantId: string, key: string, talking: boolean) => void;
   /** The local audio to mix changed (a stream came or went, a track changed, censorship). */
   localAudioChanged: () => void;
 }
@@ -276,10 +277,10 @@ export class StreamManager {
     if (data === undefined) {
       return;
     }
-    if (data.videoroom === 'talking') {
+    if (data.videoroom === 'talking' || data.videoroom === 'stopped-talking') {
       const stream = this.#streamOfPublisher(idField(data, 'id'));
       if (stream !== undefined) {
-        this.#callbacks.talking(stream.participantId, stream.key);
+        this.#callbacks.talking(stream.participantId, stream.key, data.videoroom === 'talking');
       }
       return;
     }

@@ -279,8 +279,8 @@ export class FakeJanus {
     }
   }
 
-  /** Janus reports someone talking in the AudioBridge mix. */
-  talkingInMix(room: string, participantId: string): void {
+  /** Janus reports someone talking (or, with `talking` false, no longer) in the AudioBridge mix. */
+  talkingInMix(room: string, participantId: string, talking = true): void {
     const leg = [...this.#handles.values()].find((handle) => {
       const info = decodeDisplay(handle.display);
       return (
@@ -291,7 +291,7 @@ export class FakeJanus {
       );
     });
     this.#broadcast(room, 'janus.plugin.audiobridge', undefined, {
-      audiobridge: 'talking',
+      audiobridge: talking ? 'talking' : 'stopped-talking',
       room,
       id: leg?.janusId,
     });
