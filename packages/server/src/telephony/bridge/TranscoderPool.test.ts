@@ -71,19 +71,19 @@ describe('TranscoderPool', () => {
     expect(seen.every((s) => s.overloaded === null)).toBe(true);
   });
 
-  it("drops a tick's work rather than queue it behind ten unanswered ones, and says what was lost", async () => {
+  it("drops a tick's work rather than queue it behind fifty unanswered ones, and says what was lost", async () => {
     pool = new TranscoderPool({ logger: pino({ level: 'silent' }), size: 1 });
     const { ch, seen } = channel(pool);
-    // Without yielding, the worker's answers cannot come in: the eleventh tick finds ten out.
-    for (let i = 0; i < 12; i += 1) {
-      ch.submit(callerFrame(), i === 11 ? new Uint8Array([0xf8, 0xff, 0xfe]) : null);
+    // Without yielding, the worker's answers cannot come in: the 51st tick finds fifty out.
+    for (let i = 0; i < 52; i += 1) {
+      ch.submit(callerFrame(), i === 51 ? new Uint8Array([0xf8, 0xff, 0xfe]) : null);
       pool.flush();
     }
     expect(seen.map((s) => s.overloaded)).toEqual([
       { caller: true, room: false },
       { caller: true, room: true },
     ]);
-    await expect.poll(() => seen.length).toBe(12);
+    await expect.poll(() => seen.length).toBe(52);
     expect(seen.slice(2).every((s) => s.overloaded === null && s.rtp !== undefined)).toBe(true);
   });
 });

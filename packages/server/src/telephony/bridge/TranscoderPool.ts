@@ -69,8 +69,11 @@ export interface TranscoderSink {
   failed(message: string): void;
 }
 
-/** Ticks of work a worker may have outstanding; more is dropped rather than queued (200 ms). */
-const MAX_BATCHES_IN_FLIGHT = 10;
+/**
+ * Ticks of work a worker may have outstanding; more is dropped rather than queued. A second, as
+ * the clock's catch-up: a worker that was not scheduled for a while catches up without loss.
+ */
+const MAX_BATCHES_IN_FLIGHT = 50;
 
 /** The transcoding workers are missing or failed. */
 export class TranscoderError extends PalaverError {
