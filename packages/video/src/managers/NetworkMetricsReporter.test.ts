@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../Logger.js';
 import { initialState, reduceState } from '../state/stateReducer.js';
+import { remoteStream } from '../testing/fixtures.js';
 import type { NetworkMetrics, State } from '../types.js';
 import { NetworkMetricsReporter } from './NetworkMetricsReporter.js';
 
@@ -25,19 +26,7 @@ function roomWithBob(): State {
   });
   state = reduceState(state, {
     type: 'add_stream',
-    payload: {
-      id: 'bob-self',
-      key: 'self',
-      participantId: 'bob',
-      origin: 'remote',
-      isAudioEnabled: true,
-      isVideoEnabled: true,
-      isAudioCensored: false,
-      isVideoCensored: false,
-      audioTrack: undefined,
-      videoTrack: undefined,
-      isConfigured: true,
-    },
+    payload: remoteStream({ id: 'bob-self', participantId: 'bob', isConfigured: true }),
   });
   return reduceState(state, {
     type: 'add_subscription',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Participant, Stream } from '../types.js';
+import { remoteStream } from '../testing/fixtures.js';
 import { initialState, reduceState } from './stateReducer.js';
 
 const local: Participant = {
@@ -16,19 +17,7 @@ const bob: Participant = {
   canReceiveMessages: false,
   origin: 'remote',
 };
-const bobSelf: Stream = {
-  id: 'stream-1',
-  key: 'self',
-  participantId: 'bob',
-  origin: 'remote',
-  isAudioEnabled: true,
-  isVideoEnabled: true,
-  isAudioCensored: false,
-  isVideoCensored: false,
-  audioTrack: undefined,
-  videoTrack: undefined,
-  isConfigured: false,
-};
+const bobSelf: Stream = remoteStream({ id: 'stream-1', participantId: 'bob' });
 
 function withBobPublishing() {
   let state = initialState(local);
