@@ -24,9 +24,10 @@ export interface TranscoderPoolOptions {
   /** Opus bitrate of the callers' audio, bit/s. Default 24 000. */
   bitrate?: number;
   /**
-   * Calls a worker takes before the next worker gets any (default 16): a few calls cost less on
-   * one thread than spread thin, since every worker wakes up each tick. Beyond that, calls go to
-   * the least loaded worker.
+   * Calls a worker takes before the next worker gets any (default 32, about 3 ms of work a tick):
+   * calls cost less on one thread than spread thin, since every worker wakes up each tick and a
+   * thread's wake-up costs as much as a few calls' Opus. Beyond that, calls go to the least
+   * loaded worker.
    */
   fillPerWorker?: number;
 }
@@ -119,7 +120,7 @@ export class TranscoderPool {
   constructor(options: TranscoderPoolOptions) {
     this.#logger = options.logger;
     this.#bitrate = options.bitrate ?? 24_000;
-    this.#fillPerWorker = options.fillPerWorker ?? 16;
+    this.#fillPerWorker = options.fillPerWorker ?? 32;
     const size = Math.max(1, options.size ?? availableParallelism());
     const url = workerUrl();
     if (!existsSync(fileURLToPath(url))) {
