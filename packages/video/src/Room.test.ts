@@ -338,6 +338,96 @@ describe('a room', () => {
     });
   });
 
+  it('shows a moderator mute of a phone caller: isAudioCensored, then track_censored / track_uncensored', async () => {
+    const janus = new FakeJanus();
+    const alice = await join(janus, 'alice');
+    const leg = janus.joinAudioBridge(undefined, ROOM_ID, {
+      participantId: 'call-1',
+      telephonyEngineParticipant: true,
+      external: '{"phone":"+15550100"}',
+      stream: { id: 'leg-1', key: 'audiobridge', isAudioEnabled: true, isVideoEnabled: false },
+    });
+    await waitUntil(() => alice.getState().participants.has('call-1'));
+    expect(alice.getState().participants.get('call-1')?.isAudioCensored).toBe(false);
+    // Browsers' censorship is per stream: their participants carry no flag.
+    const aliceId = alice.getState().localParticipantId;
+    expect(alice.getState().participants.get(aliceId)).not.toHaveProperty('isAudioCensored');
+    const events = recordEvents(alice);
+    const states: State[] = [];
+    alice.on('track_censored', (_id, _key, _kind, state) => states.push(state));
+
+    janus.muteAudioBridgeLeg(ROOM_ID, leg, true);
+    await waitUntil(() => events.length > 0);
+    expect(events).toEqual([
+      { name: 'track_censored', args: ['call-1', 'audiobridge', 'audio', '<state>'] },
+    ]);
+    expect(states[0]?.participants.get('call-1')).toMatchObject({
+      origin: 'telephony_engine',
+      isAudioCensored: true,
+      streams: {},
+    });
+    expect(Object.isFrozen(states[0]?.participants.get('call-1'))).toBe(true);
+
+    // Someone joining while the mute holds sees the caller muted from the start.
+    const bob = await join(janus, 'bob');
+    expect(bob.getState().participants.get('call-1')?.isAudioCensored).toBe(true);
+
+    // The same notice again (Janus repeats settings) is no change.
+    janus.muteAudioBridgeLeg(ROOM_ID, leg, true);
+    janus.muteAudioBridgeLeg(ROOM_ID, leg, false);
+    await waitUntil(() => names(events).includes('track_uncensored'));
+    await settle();
+    expect(events.filter((e) => e.name.startsWith('track_'))).toEqual([
+      { name: 'track_censored', args: ['call-1', 'audiobridge', 'audio', '<state>'] },
+      { name: 'track_uncensored', args: ['call-1', 'audiobridge', 'audio', '<state>'] },
+    ]);
+    expect(alice.getState().participants.get('call-1')?.isAudioCensored).toBe(false);
+    expect(alice.getState().streams.size).toBe(0);
+  });
+
+  it('delivers a phone caller\'s keys as "message_received", as @telnyx/video does', async () => {
+    const janus = new FakeJanus();
+    const alice = await join(janus, 'alice', true);
+    janus.joinAudioBridge(undefined, ROOM_ID, {
+      participantId: 'call-1',
+      telephonyEngineParticipant: true,
+      stream: { id: 'leg-1', key: 'audiobridge', isAudioEnabled: true, isVideoEnabled: false },
+    });
+    await waitUntil(() => alice.getState().participants.has('call-1'));
+    const events = recordEvents(alice);
+    const received: unknown[] = [];
+    alice.on('message_received', (_id, message) => {
+      // The type narrows the message: a key has a digit, a text a payload.
+      received.push(message.type === 'dtmf' ? message.digit : message.payload);
+    });
+
+    // What Palaver's phone bridge posts for each key.
+    for (const digit of ['4', '#']) {
+      janus.postChat(
+        ROOM_ID,
+        'call-1',
+        JSON.stringify({ message: { type: 'dtmf', digit }, recipients: null }),
+      );
+    }
+    // Not a key: dropped.
+    janus.postChat(ROOM_ID, 'call-1', JSON.stringify({ message: { type: 'dtmf', digit: '<b>' } }));
+    janus.postChat(ROOM_ID, 'call-1', JSON.stringify({ message: { type: 'dtmf' } }));
+    janus.postChat(
+      ROOM_ID,
+      'call-1',
+      JSON.stringify({ message: { type: 'dtmf', digit: '5', x: 1 } }),
+    );
+    await waitUntil(() => events.length >= 3);
+    await settle();
+
+    expect(events).toEqual([
+      { name: 'message_received', args: ['call-1', { type: 'dtmf', digit: '4' }, null, '<state>'] },
+      { name: 'message_received', args: ['call-1', { type: 'dtmf', digit: '#' }, null, '<state>'] },
+      { name: 'message_received', args: ['call-1', { type: 'dtmf', digit: '5' }, null, '<state>'] },
+    ]);
+    expect(received).toEqual(['4', '#', '5']);
+  });
+
   it('sees a participant leave: subscription, stream, then leaving and left', async () => {
     const janus = new FakeJanus();
     const alice = await join(janus, 'alice');

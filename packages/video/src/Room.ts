@@ -5,6 +5,7 @@ import type { MediaPlatform } from './media/MediaPlatform.js';
 import { collectWebRTCStats } from './media/peerConnections.js';
 import { NetworkMetricsReporter } from './managers/NetworkMetricsReporter.js';
 import { qualityOf } from './managers/networkQuality.js';
+import { PHONE_AUDIO_KEY } from './managers/ParticipantRoster.js';
 import type { LocalTracks } from './managers/StreamManager.js';
 import type { ConnectionEvents } from './RoomConnection.js';
 import { RoomConnection } from './RoomConnection.js';
@@ -521,9 +522,17 @@ export class Room {
         this.#emitter.emit('participant_left', id, now);
       }
     }
-    for (const id of now.participants.keys()) {
-      if (id !== now.localParticipantId && !before.participants.has(id)) {
-        this.#emitter.emit('participant_joined', id, now);
+    for (const participant of now.participants.values()) {
+      const earlier = before.participants.get(participant.id);
+      if (participant.id !== now.localParticipantId && earlier === undefined) {
+        this.#emitter.emit('participant_joined', participant.id, now);
+      } else if (
+        participant.origin === 'telephony_engine' &&
+        earlier?.isAudioCensored !== participant.isAudioCensored
+      ) {
+        // A phone caller muted or unmuted by a moderator while we were away.
+        const event = participant.isAudioCensored === true ? 'track_censored' : 'track_uncensored';
+        this.#emitter.emit(event, participant.id, PHONE_AUDIO_KEY, 'audio', now);
       }
     }
     for (const stream of now.streams.values()) {

@@ -3,12 +3,12 @@ import type { Logger } from './Logger.js';
 import type { AudioMix, MediaPlatform } from './media/MediaPlatform.js';
 import { AudioMixerLeg } from './managers/AudioMixerLeg.js';
 import { MessageChannel } from './managers/MessageChannel.js';
-import { ParticipantRoster } from './managers/ParticipantRoster.js';
+import { PHONE_AUDIO_KEY, ParticipantRoster } from './managers/ParticipantRoster.js';
 import type { TrackEvent } from './managers/StreamManager.js';
 import { StreamManager } from './managers/StreamManager.js';
 import { SubscriptionManager } from './managers/SubscriptionManager.js';
 import type { StateStore } from './state/StateStore.js';
-import type { Message, PublishOptions, SimulcastLayer, Subscription } from './types.js';
+import type { PublishOptions, ReceivedMessage, SimulcastLayer, Subscription } from './types.js';
 import { VideoError } from './VideoError.js';
 
 /** How long a participant who left may keep streams before they are removed for it. */
@@ -28,7 +28,11 @@ export interface ConnectionEvents {
   subscriptionStarted: (participantId: string, key: string) => void;
   subscriptionReconfigured: (participantId: string, key: string) => void;
   subscriptionEnded: (participantId: string, key: string) => void;
-  messageReceived: (participantId: string, message: Message, recipients: string[] | null) => void;
+  messageReceived: (
+    participantId: string,
+    message: ReceivedMessage,
+    recipients: string[] | null,
+  ) => void;
   /** The server removed the local participant (kicked) or its registration ended. */
   localRemoved: (reason: 'kicked' | null) => void;
   /** A PeerConnection failed (ICE gave up): the media path is gone though signalling may live. */
@@ -140,6 +144,13 @@ export class RoomConnection {
         left: events.participantLeft,
         localRemoved: events.localRemoved,
         talking: (participantId, talking) => events.audioActivity(participantId, null, talking),
+        callerCensored: (participantId, censored) =>
+          events.track(
+            censored ? 'track_censored' : 'track_uncensored',
+            participantId,
+            PHONE_AUDIO_KEY,
+            'audio',
+          ),
       },
     });
   }

@@ -13,6 +13,7 @@ export { ConnectionQualityLevel, DisconnectionReason, RoomEvent } from './types.
 export type {
   DeviceInfo,
   Devices,
+  DtmfMessage,
   Events,
   InitializeOptions,
   LogLevel,
@@ -21,6 +22,7 @@ export type {
   NetworkMetrics,
   Participant,
   PublishOptions,
+  ReceivedMessage,
   ReconnectOptions,
   SimulcastLayer,
   State,

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeDisplay } from './janus/display.js';
 import type { Room } from './Room.js';
+import type { FakeConnection } from './testing/FakeJanus.js';
 import { FakeJanus } from './testing/FakeJanus.js';
 import { FakePeerConnection, fakeTrack } from './testing/FakeWebRtc.js';
 import type { Recorded } from './testing/roomHarness.js';
-import { joinFake, recordEvents, settle, waitUntil } from './testing/roomHarness.js';
+import { ROOM_ID, joinFake, recordEvents, settle, waitUntil } from './testing/roomHarness.js';
 import type { InitializeOptions } from './types.js';
 
 const rooms: Room[] = [];
@@ -33,6 +34,29 @@ async function aliceAndBob(janus: FakeJanus, bobOptions: Partial<InitializeOptio
   await bob.addStream('self', { audio: fakeTrack('audio') });
   await bob.addSubscription(idOf(alice), 'self', { audio: true, video: true });
   return { alice, bob, bobConnection: janus.connections[1]! };
+}
+
+/**
+ * Drops Bob's connection and keeps the server out of his reach (token `token-bob`) until
+ * `letIn()`; resolves once he is reconnecting.
+ */
+async function dropAndHoldOut(
+  janus: FakeJanus,
+  bobConnection: FakeConnection,
+  bobEvents: Recorded[],
+): Promise<{ letIn(): void }> {
+  let reachable = false;
+  janus.options.refuse = (frame) =>
+    frame.client_token === 'token-bob' && !reachable
+      ? { status: 503, message: 'unavailable', close: 1011 }
+      : undefined;
+  bobConnection.drop(1006);
+  await waitUntil(() => names(bobEvents).includes('reconnecting'));
+  return {
+    letIn: () => {
+      reachable = true;
+    },
+  };
 }
 
 /** Client frames of the plugin requests a connection sent, decoded displays included. */
@@ -140,17 +164,11 @@ describe('reconnection after a network drop', () => {
     const aliceId = idOf(alice);
     const bobEvents = recordEvents(bob);
     // The server stays out of Bob's reach until Carol has arrived and Alice has left.
-    let reachable = false;
-    janus.options.refuse = (frame) =>
-      frame.client_token === 'token-bob' && !reachable
-        ? { status: 503, message: 'unavailable', close: 1011 }
-        : undefined;
-    bobConnection.drop(1006);
-    await waitUntil(() => names(bobEvents).includes('reconnecting'));
+    const server = await dropAndHoldOut(janus, bobConnection, bobEvents);
     const carol = await join(janus, 'carol');
     await carol.addStream('screen', { video: fakeTrack('video') });
     await alice.disconnect();
-    reachable = true;
+    server.letIn();
     await waitUntil(() => names(bobEvents).includes('reconnected'));
 
     const carolId = idOf(carol);
@@ -168,6 +186,33 @@ describe('reconnection after a network drop', () => {
     expect(attempts.length).toBeGreaterThan(1);
     expect(attempts).toEqual(attempts.map((_, i) => i + 1));
     expect([...bob.getState().participants.keys()].sort()).toEqual([idOf(bob), carolId].sort());
+  });
+
+  it('tells of a phone caller muted while it was away', async () => {
+    const janus = new FakeJanus();
+    const { alice, bob, bobConnection } = await aliceAndBob(janus, {
+      clientToken: 'token-bob',
+      reconnect: { maxAttempts: 100, initialDelayMs: 5, maxDelayMs: 10 },
+    });
+    // The phone bridge's leg lives on a connection of its own, not Bob's.
+    const leg = janus.joinAudioBridge(janus.connections[0], ROOM_ID, {
+      participantId: 'call-1',
+      telephonyEngineParticipant: true,
+      stream: { id: 'leg-1', key: 'audiobridge', isAudioEnabled: true, isVideoEnabled: false },
+    });
+    await waitUntil(() => bob.getState().participants.has('call-1'));
+    const bobEvents = recordEvents(bob);
+    const server = await dropAndHoldOut(janus, bobConnection, bobEvents);
+    janus.muteAudioBridgeLeg(ROOM_ID, leg, true);
+    server.letIn();
+    await waitUntil(() => names(bobEvents).includes('reconnected'));
+
+    expect(bobEvents.filter((e) => e.name !== 'reconnecting')).toEqual([
+      { name: 'track_censored', args: ['call-1', 'audiobridge', 'audio', '<state>'] },
+      { name: 'subscription_started', args: [idOf(alice), 'self', '<state>'] },
+      { name: 'reconnected', args: ['<state>'] },
+    ]);
+    expect(bob.getState().participants.get('call-1')?.isAudioCensored).toBe(true);
   });
 
   it('notices a dead connection by unanswered keepalives and reconnects', async () => {

@@ -5,7 +5,7 @@ import type {
   State as TelnyxState,
 } from '@telnyx/video';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Events, Participant, State, Stream } from './types.js';
+import type { DtmfMessage, Events, Participant, State, Stream } from './types.js';
 
 /** A callback's arguments without the trailing state. */
 type ArgsBeforeState<F> = F extends (...args: infer A) => void
@@ -34,11 +34,16 @@ describe('the public types', () => {
     expectTypeOf<ArgsBeforeState<Events['audio_activity']>>().toEqualTypeOf<
       ArgsBeforeState<TelnyxEvents['audio_activity']>
     >();
+    // The message also names what 1.0.2 delivers untyped: a phone caller's keys.
+    type TelnyxMessageArgs = ArgsBeforeState<TelnyxEvents['message_received']>;
     expectTypeOf<ArgsBeforeState<Events['message_received']>>().toEqualTypeOf<
-      ArgsBeforeState<TelnyxEvents['message_received']>
+      [TelnyxMessageArgs[0], TelnyxMessageArgs[1] | DtmfMessage, TelnyxMessageArgs[2]]
     >();
     // Every other event at once (DisconnectionReason is an enum there, a string union here).
-    type Common = Exclude<keyof TelnyxEvents, 'disconnected' | 'network_metrics_report'>;
+    type Common = Exclude<
+      keyof TelnyxEvents,
+      'disconnected' | 'network_metrics_report' | 'message_received'
+    >;
     expectTypeOf<{ [K in Common]: ArgsBeforeState<Events[K]> }>().toEqualTypeOf<{
       [K in Common]: ArgsBeforeState<TelnyxEvents[K]>;
     }>();
@@ -47,7 +52,11 @@ describe('the public types', () => {
 
   it('shape State, Participant and Stream with the same fields', () => {
     expectTypeOf<keyof State>().toEqualTypeOf<keyof TelnyxState>();
-    expectTypeOf<keyof Participant>().toEqualTypeOf<keyof TelnyxParticipant>();
+    // Plus a phone caller's moderator mute, optional so that 1.0.2's participants fit.
+    expectTypeOf<Exclude<keyof Participant, 'isAudioCensored'>>().toEqualTypeOf<
+      keyof TelnyxParticipant
+    >();
+    expectTypeOf<TelnyxParticipant>().toMatchTypeOf<Participant>();
     expectTypeOf<keyof Stream>().toEqualTypeOf<keyof TelnyxStream>();
     expectTypeOf<State['status']>().toEqualTypeOf<TelnyxState['status']>();
     expectTypeOf<Participant['origin']>().toEqualTypeOf<TelnyxParticipant['origin']>();

@@ -34,6 +34,13 @@ export interface Participant {
   readonly canReceiveMessages: boolean;
   /** `telephony_engine`: a caller bridged in by Palaver's phone bridge (audio only). */
   readonly origin: 'local' | 'remote' | 'telephony_engine';
+  /**
+   * Phone callers only (`origin: 'telephony_engine'`): a moderator muted the caller (REST mute),
+   * so nobody hears them until unmuted. `track_censored` / `track_uncensored` with the key
+   * `'audiobridge'` tell of each change. Undefined for everyone else, whose censorship is per
+   * stream ({@link Stream.isAudioCensored}). Addition to `@telnyx/video`.
+   */
+  readonly isAudioCensored?: boolean;
 }
 
 /** A published stream: up to one audio and one video track under a key. */
@@ -86,6 +93,19 @@ export interface Message {
   /** Free-form app data sent along. */
   meta?: string;
 }
+
+/**
+ * A key a phone caller pressed (`0`–`9`, `*`, `#`, `A`–`D`), posted to the room's chat by
+ * Palaver's phone bridge from the caller's participant id. `@telnyx/video` delivers it too, as
+ * this object, though its typings only name text messages.
+ */
+export interface DtmfMessage {
+  type: 'dtmf';
+  digit: string;
+}
+
+/** What `message_received` delivers: chat text, or a phone caller's key. */
+export type ReceivedMessage = Message | DtmfMessage;
 
 /** Quality levels of `network_metrics_report` (the numbers of `@telnyx/video`). */
 export const ConnectionQualityLevel = {
@@ -248,13 +268,17 @@ export interface Events {
     kind: 'audio' | 'video',
     state: State,
   ) => void;
-  /** A moderator muted this track. */
+  /**
+   * A moderator muted this track. For a phone caller: `key` is `'audiobridge'` (the caller's
+   * leg in the mix, which has no `Stream`) and `Participant.isAudioCensored` is `true`.
+   */
   track_censored: (
     participantId: Participant['id'],
     key: Stream['key'],
     kind: 'audio' | 'video',
     state: State,
   ) => void;
+  /** A moderator lifted the mute (for a phone caller, `key` is `'audiobridge'`). */
   track_uncensored: (
     participantId: Participant['id'],
     key: Stream['key'],
@@ -289,9 +313,13 @@ export interface Events {
     state: State,
   ) => void;
   subscription_ended: (participantId: Participant['id'], key: Stream['key'], state: State) => void;
+  /**
+   * A chat message (`type: 'text'`), or a key a phone caller pressed (`type: 'dtmf'`, from the
+   * caller's participant id, recipients `null`).
+   */
   message_received: (
     participantId: Participant['id'],
-    message: Message,
+    message: ReceivedMessage,
     recipients: Participant['id'][] | null,
     state: State,
   ) => void;

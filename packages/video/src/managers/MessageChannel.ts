@@ -4,12 +4,14 @@ import type { Logger } from '../Logger.js';
 import { uuid } from '../ids.js';
 import type { MediaPlatform } from '../media/MediaPlatform.js';
 import { closePeerConnection, trickleCandidates } from '../media/peerConnections.js';
-import type { Message } from '../types.js';
+import type { Message, ReceivedMessage } from '../types.js';
 import { VideoError } from '../VideoError.js';
 
 /** Janus's TextRoom speaks on a data channel of this label. */
 const DATA_CHANNEL_LABEL = 'JanusDataChannel';
 const REPLY_TIMEOUT_MS = 10_000;
+/** The keys of a phone keypad, as Telnyx reports them. */
+const DTMF_DIGIT = /^[0-9*#A-D]$/;
 
 export interface MessageChannelOptions {
   session: JanusSession;
@@ -17,7 +19,7 @@ export interface MessageChannelOptions {
   logger: Logger;
   roomId: string;
   participantId: string;
-  onMessage: (from: string, message: Message, recipients: string[] | null) => void;
+  onMessage: (from: string, message: ReceivedMessage, recipients: string[] | null) => void;
 }
 
 interface PendingReply {
@@ -179,30 +181,22 @@ export class MessageChannel {
   }
 
   #onText(from: string, text: string): void {
-    let body: { message?: Partial<Message>; recipients?: unknown };
+    let body: { message?: unknown; recipients?: unknown };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
       this.#logger.warn('ignoring a chat message that is not JSON');
       return;
     }
-    const message = body.message;
-    if (message?.type !== 'text' || typeof message.payload !== 'string') {
+    const message = receivedMessage(body.message);
+    if (message === undefined) {
       this.#logger.warn('ignoring a chat message of unknown shape');
       return;
     }
     const recipients = Array.isArray(body.recipients)
       ? body.recipients.filter((id): id is string => typeof id === 'string')
       : null;
-    this.#onMessage(
-      from,
-      {
-        type: 'text',
-        payload: message.payload,
-        ...(typeof message.meta === 'string' ? { meta: message.meta } : {}),
-      },
-      recipients,
-    );
+    this.#onMessage(from, message, recipients);
   }
 
   /** Closes the channel and its PeerConnection, and detaches the handle. Idempotent. */
@@ -222,4 +216,31 @@ export class MessageChannel {
       .detach(this.#handleId)
       .catch((error: unknown) => this.#logger.debug('chat detach failed', error));
   }
+}
+
+/**
+ * The message as the app gets it: chat text, or a phone caller's key (which Palaver's phone
+ * bridge posts as `{type: 'dtmf', digit}`); only the known fields, so a sender cannot slip
+ * others in.
+ */
+function receivedMessage(value: unknown): ReceivedMessage | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  const message = value as Record<string, unknown>;
+  if (message.type === 'text' && typeof message.payload === 'string') {
+    return {
+      type: 'text',
+      payload: message.payload,
+      ...(typeof message.meta === 'string' ? { meta: message.meta } : {}),
+    };
+  }
+  if (
+    message.type === 'dtmf' &&
+    typeof message.digit === 'string' &&
+    DTMF_DIGIT.test(message.digit)
+  ) {
+    return { type: 'dtmf', digit: message.digit };
+  }
+  return undefined;
 }

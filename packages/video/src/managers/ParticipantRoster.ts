@@ -18,7 +18,12 @@ export interface RosterCallbacks {
   localRemoved: (reason: 'kicked' | null) => void;
   /** A participant's mixed-audio leg started (`true`) or stopped (`false`) talking. */
   talking: (participantId: string, talking: boolean) => void;
+  /** A moderator muted (`true`) or unmuted a phone caller's leg; the state already shows it. */
+  callerCensored: (participantId: string, censored: boolean) => void;
 }
+
+/** The stream key events name for a phone caller's audio: its leg in the AudioBridge mix. */
+export const PHONE_AUDIO_KEY = 'audiobridge';
 
 export interface RosterOptions {
   session: JanusSession;
@@ -43,6 +48,8 @@ export class ParticipantRoster {
   readonly #participantByJanusId = new Map<string, string>();
   /** AudioBridge ids of mixed-audio legs (and phone calls) → participant ids, for `talking`. */
   readonly #talkerByJanusId = new Map<string, string>();
+  /** AudioBridge ids of phone calls → participant ids, for moderator mutes. */
+  readonly #callerByJanusId = new Map<string, string>();
   /** Participants whose leaving is under way. */
   readonly #leaving = new Set<string>();
   /** Participants who registered again while their leaving was under way (a quick rejoin). */
@@ -117,6 +124,10 @@ export class ParticipantRoster {
         if (leaving !== undefined) {
           this.#remove(leaving, null).catch(this.#logFailure);
         }
+        // Participants whose settings changed, e.g. a phone caller a moderator muted.
+        for (const entry of listField(data, 'participants')) {
+          this.#callerMuted(entry);
+        }
         return;
       }
       case 'talking':
@@ -143,7 +154,11 @@ export class ParticipantRoster {
     if (info.telephonyEngineParticipant === true) {
       // A phone call is one AudioBridge leg: registration and audio at once.
       this.#talkerByJanusId.set(janusId, info.participantId);
-      this.#addParticipant(janusId, info.participantId, 'telephony_engine', info, announce);
+      this.#callerByJanusId.set(janusId, info.participantId);
+      // A caller muted before we came is muted from the start (the list says so).
+      this.#addParticipant(janusId, info.participantId, 'telephony_engine', info, announce, {
+        isAudioCensored: entry.muted === true,
+      });
       return;
     }
     if (info.stream !== undefined) {
@@ -160,6 +175,7 @@ export class ParticipantRoster {
     origin: Participant['origin'],
     info: { external?: string; canReceiveMessages?: boolean },
     announce: boolean,
+    extra: Pick<Participant, 'isAudioCensored'> = {},
   ): void {
     this.#participantByJanusId.set(janusId, participantId);
     const participant: Participant = {
@@ -168,6 +184,7 @@ export class ParticipantRoster {
       streams: {},
       origin,
       canReceiveMessages: info.canReceiveMessages === true,
+      ...extra,
     };
     if (this.#leaving.has(participantId)) {
       // Back before the old registration is gone: joins again once it is.
@@ -183,8 +200,28 @@ export class ParticipantRoster {
     }
   }
 
+  /** A phone caller's leg muted or unmuted (Janus's notice of a moderator mute). */
+  #callerMuted(entry: PluginData): void {
+    const participantId = this.#callerByJanusId.get(idField(entry, 'id') ?? '');
+    const participant =
+      participantId === undefined ? undefined : this.#store.state.participants.get(participantId);
+    if (participant === undefined || typeof entry.muted !== 'boolean') {
+      return;
+    }
+    const censored = entry.muted;
+    if (participant.isAudioCensored === censored) {
+      return;
+    }
+    this.#store.dispatch({
+      type: 'update_participant',
+      payload: { id: participant.id, props: { isAudioCensored: censored } },
+    });
+    this.#callbacks.callerCensored(participant.id, censored);
+  }
+
   async #remove(janusId: string, reason: 'kicked' | null): Promise<void> {
     this.#talkerByJanusId.delete(janusId);
+    this.#callerByJanusId.delete(janusId);
     const participantId = this.#participantByJanusId.get(janusId);
     if (participantId === undefined) {
       return;
@@ -220,6 +257,7 @@ export class ParticipantRoster {
   close(): void {
     this.#participantByJanusId.clear();
     this.#talkerByJanusId.clear();
+    this.#callerByJanusId.clear();
     this.#rejoined.clear();
   }
 }

@@ -7,7 +7,10 @@ export type StateAction =
   | { type: 'add_participant'; payload: Participant }
   | {
       type: 'update_participant';
-      payload: { id: string; props: Partial<Pick<Participant, 'canReceiveMessages'>> };
+      payload: {
+        id: string;
+        props: Partial<Pick<Participant, 'canReceiveMessages' | 'isAudioCensored'>>;
+      };
     }
   | { type: 'remove_participant'; payload: { id: string } }
   | { type: 'update_mixed_audio_track'; payload: MediaStreamTrack | undefined }

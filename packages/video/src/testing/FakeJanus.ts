@@ -35,6 +35,8 @@ interface Handle {
   /** VideoRoom publisher streams once its PeerConnection is up. */
   streams?: { type: string; mid: string }[];
   moderated?: Set<string>;
+  /** AudioBridge: the leg is muted (as joined, or by a moderator). */
+  muted?: boolean;
   feed?: string;
   pc?: FakePeerConnection;
   channel?: FakeDataChannel;
@@ -224,6 +226,39 @@ export class FakeJanus {
       participants: [{ id: handle.janusId, display: handle.display, setup: true, muted: false }],
     });
     return handle.janusId ?? '';
+  }
+
+  /**
+   * A moderator mutes (or unmutes) an AudioBridge leg, e.g. a phone caller's: Janus tells every
+   * client of the room with a participant update.
+   */
+  muteAudioBridgeLeg(room: string, janusId: string, muted: boolean): void {
+    const leg = [...this.#handles.values()].find(
+      (handle) => handle.plugin === 'janus.plugin.audiobridge' && handle.janusId === janusId,
+    );
+    if (leg === undefined) {
+      throw new Error(`no AudioBridge leg ${janusId}`);
+    }
+    leg.muted = muted;
+    this.#broadcast(room, 'janus.plugin.audiobridge', leg, {
+      audiobridge: 'event',
+      room,
+      participants: [{ id: janusId, display: leg.display, setup: true, muted }],
+    });
+  }
+
+  /**
+   * A server-side member of the room's TextRoom (e.g. the phone bridge) posts `text` as `from`
+   * to everyone in the chat.
+   */
+  postChat(room: string, from: string, text: string): void {
+    for (const handle of this.#handles.values()) {
+      const channel = handle.channel;
+      if (handle.plugin === 'janus.plugin.textroom' && handle.room === room && channel) {
+        const message = { textroom: 'message', room, from, date: '2026-11-21T05:19:38+0000', text };
+        setTimeout(() => channel.deliver(JSON.stringify(message)), 0);
+      }
+    }
   }
 
   /** A moderator kicks a participant (AudioBridge `kick`). */
@@ -471,7 +506,7 @@ export class FakeJanus {
             id: h.janusId,
             display: h.display,
             setup: true,
-            muted: false,
+            muted: h.muted === true,
           })),
         });
         this.#broadcast(room ?? '', handle.plugin, handle, {
