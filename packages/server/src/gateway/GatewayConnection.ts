@@ -67,6 +67,9 @@ export interface JanusPublisherIds {
   audioMids: readonly string[];
 }
 
+/** How long a replaced connection's Janus sessions may take to go before it closes anyway. */
+const REPLACE_TIMEOUT_MS = 2000;
+
 /** Requests a participant removed by a moderator may still make: the ways out. */
 const LEAVING_REQUESTS: ReadonlySet<string> = new Set(['keepalive', 'detach', 'hangup', 'destroy']);
 
@@ -134,6 +137,13 @@ export class GatewayConnection {
   #removalTimer: NodeJS.Timeout | undefined;
   #expiresAt = 0;
   #expiryTimer: NodeJS.Timeout | undefined;
+  /** Whether the client sent a frame or a pong since the last liveness check. */
+  #heard = true;
+  /** A newer connection took this one's participant id; only its Janus sessions' end is awaited. */
+  #replaced = false;
+  #onSessionsGone: (() => void) | undefined;
+  /** The connection this one replaces, while its Janus sessions are being destroyed. */
+  #replacing: Promise<void> | undefined;
   #closed = false;
   readonly openedAt = Date.now();
 
@@ -147,6 +157,9 @@ export class GatewayConnection {
       this.#resolveEnded = resolve;
     });
     client.on('message', (data, isBinary) => this.#onClientMessage(data, isBinary));
+    client.on('pong', () => {
+      this.#heard = true;
+    });
     client.on('close', () => this.#shutdown());
     client.on('error', (error) => {
       // ws reports oversized frames here and closes with 1009 itself.
@@ -224,10 +237,38 @@ export class GatewayConnection {
       return;
     }
     this.#removed = true;
+    if (this.#participantId !== undefined) {
+      this.#room?.markRemoved(this.#participantId);
+    }
     this.#removalTimer = setTimeout(
       () => this.close(CloseCode.SessionTerminated, 'removed from the room'),
       graceMs,
     );
+  }
+
+  /**
+   * Called every liveness interval by the gateway: a connection that neither sent a frame nor
+   * answered the previous ping since the last call is dropped (its network died without a
+   * FIN/RST reaching us), otherwise it is pinged again. Returns whether it is still open.
+   */
+  checkLiveness(): boolean {
+    if (this.#closed) {
+      return false;
+    }
+    if (!this.#heard) {
+      this.#logger.info(
+        { roomId: this.roomId, participantId: this.#participantId },
+        'gateway dropped a connection that stopped answering',
+      );
+      this.#client.terminate();
+      this.#shutdown();
+      return false;
+    }
+    this.#heard = false;
+    if (this.#client.readyState === WebSocket.OPEN) {
+      this.#client.ping();
+    }
+    return true;
   }
 
   /** Ends the connection (and with it the participant's Janus session). Idempotent. */
@@ -247,7 +288,8 @@ export class GatewayConnection {
   // ----------------------------------------------------------------- client → Janus
 
   #onClientMessage(data: RawData, isBinary: boolean): void {
-    if (this.#closed) {
+    this.#heard = true;
+    if (this.#closed || this.#replaced) {
       return;
     }
     if (isBinary) {
@@ -280,6 +322,12 @@ export class GatewayConnection {
         return;
       }
       const out = this.#checkRequest(frame);
+      if (this.#replacing !== undefined) {
+        // The replaced connection's roster registration leaves before this one's joins, so
+        // that other clients never see the participant twice.
+        await this.#replacing;
+        this.#replacing = undefined;
+      }
       await this.#addRecording(out);
       if (this.#closed) {
         return;
@@ -371,10 +419,14 @@ export class GatewayConnection {
           audioMuteLocked: this.#audioMuteLocked,
         });
         if (verdict.display !== undefined && this.#participantId === undefined) {
-          // The first display binds the connection to a participant (refused if that id is
-          // live elsewhere or the room is full).
-          this.#room!.claim(verdict.display.participantId, this);
+          // The first display binds the connection to a participant (refused after a
+          // moderator removed that id, or when the room is full); a live connection that held
+          // the id is replaced.
+          const previous = this.#room!.claim(verdict.display.participantId, this);
           this.#participantId = verdict.display.participantId;
+          if (previous !== undefined) {
+            this.#replacing = previous.#replaceBy(this);
+          }
         }
         out.body = verdict.body;
         if (frame.jsep !== undefined) {
@@ -444,6 +496,43 @@ export class GatewayConnection {
       // Media goes on without a recording rather than not at all.
       this.#logger.error({ err: error, roomId: this.roomId }, 'gateway: recording not started');
     }
+  }
+
+  /**
+   * A newer connection declared this one's participant id (the same right as joining: a valid
+   * token for the room). The participant's presence record and moderator mute go over to it, so
+   * the participant continues rather than leaving and joining again; this connection's Janus
+   * sessions are destroyed (the roster registration leaves for everyone), then it closes with
+   * 4002. Resolves once that is done, or after REPLACE_TIMEOUT_MS.
+   */
+  #replaceBy(successor: GatewayConnection): Promise<void> {
+    this.#replaced = true;
+    successor.#record ??= this.#record;
+    this.#record = undefined;
+    successor.#audioMuteLocked ||= this.#audioMuteLocked;
+    this.#logger.info(
+      { roomId: this.roomId, participantId: this.#participantId },
+      'gateway replaced a connection by a newer one of the same participant',
+    );
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#onSessionsGone = undefined;
+        this.close(CloseCode.Replaced, 'replaced by a new connection of this participant');
+        resolve();
+      };
+      const timer = setTimeout(done, REPLACE_TIMEOUT_MS);
+      if (this.#sessions.size === 0 || this.#janus.readyState !== WebSocket.OPEN) {
+        done();
+        return;
+      }
+      this.#onSessionsGone = done;
+      for (const sessionId of this.#sessions) {
+        const transaction = `gateway-replace-${sessionId}`;
+        this.#pending.set(transaction, { kind: 'destroy', sessionId });
+        this.#toJanus({ janus: 'destroy', session_id: sessionId, transaction });
+      }
+    });
   }
 
   #ownSession(value: unknown): number {
@@ -519,7 +608,9 @@ export class GatewayConnection {
       return;
     }
     const changed = this.#track(frame);
-    this.#toClient(changed ? JSON.stringify(frame) : text);
+    if (!this.#replaced) {
+      this.#toClient(changed ? JSON.stringify(frame) : text);
+    }
   }
 
   /** Follows sessions, handles and participants; returns whether the frame was rewritten. */
@@ -535,6 +626,9 @@ export class GatewayConnection {
           this.#pending.delete(transaction!);
           if (frame.janus !== 'error') {
             changed = this.#onReply(pending, frame);
+          } else if (this.#replaced && pending.kind === 'destroy') {
+            // Janus no longer knows the session: it is gone all the same.
+            this.#sessionGone(pending.sessionId!);
           }
         } else if (frame.janus === 'event') {
           changed = this.#onPluginEvent(frame);
@@ -709,6 +803,9 @@ export class GatewayConnection {
       if (handle.sessionId === sessionId) {
         this.#handleGone(handleId);
       }
+    }
+    if (this.#sessions.size === 0) {
+      this.#onSessionsGone?.();
     }
   }
 

@@ -27,6 +27,8 @@ export const CloseCode = {
   SessionTerminated: 4000,
   /** The token stopped being valid (expired, tampered with, not for this room, room gone). */
   Unauthorized: 4001,
+  /** A newer connection declared this connection's participant id and took its place. */
+  Replaced: 4002,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

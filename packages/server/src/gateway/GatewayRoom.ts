@@ -7,13 +7,16 @@ export interface RoomMember {
 
 /**
  * The gateway's view of one Palaver room while anyone is connected to it: its connections,
- * which participant ids they hold (so nobody can take a live participant's id), and whether
- * its Janus rooms are ready.
+ * which participant ids they hold (one connection per id), the ids a moderator removed, and
+ * whether its Janus rooms are ready. It lives as long as the room's session (it goes after the
+ * same grace once the last connection left, and forgets removals when the session is ended).
  */
 export class GatewayRoom<C extends RoomMember = RoomMember> {
   readonly roomId: string;
   readonly connections = new Set<C>();
   readonly #participants = new Map<string, C>();
+  /** Participant ids a moderator removed during this session. */
+  readonly #removed = new Set<string>();
   #maxParticipants: number;
   /** Participants of the room that are not connections here (phone calls' seats). */
   readonly #others: () => number;
@@ -56,23 +59,39 @@ export class GatewayRoom<C extends RoomMember = RoomMember> {
   }
 
   /**
-   * Reserves a participant id for a connection: refused when another live connection holds it,
-   * or when the room already has `max_participants` participants (phone callers included).
+   * Reserves a participant id for a connection. When another live connection holds it, the id
+   * moves to the new one and the old holder is returned for the caller to replace: a client
+   * whose network died silently comes back before its old connection is noticed dead. Refused
+   * for an id a moderator removed in this session, and when a new id would exceed
+   * `max_participants` (phone callers included).
    */
-  claim(participantId: string, connection: C): void {
+  claim(participantId: string, connection: C): C | undefined {
+    if (this.#removed.has(participantId)) {
+      throw GatewayRefusal.forbidden(
+        `participant ${participantId} was removed from the room by a moderator`,
+      );
+    }
     const holder = this.#participants.get(participantId);
     if (holder === connection) {
-      return;
+      return undefined;
     }
-    if (holder !== undefined) {
-      throw GatewayRefusal.forbidden(`participant ${participantId} is already connected`);
-    }
-    if (this.#participants.size + this.#others() >= this.#maxParticipants) {
+    if (holder === undefined && this.#participants.size + this.#others() >= this.#maxParticipants) {
       throw GatewayRefusal.forbidden(
         `room is full: it allows ${this.#maxParticipants} participant${this.#maxParticipants === 1 ? '' : 's'} (max_participants)`,
       );
     }
     this.#participants.set(participantId, connection);
+    return holder;
+  }
+
+  /** A moderator removed this participant: its id may not join again during this session. */
+  markRemoved(participantId: string): void {
+    this.#removed.add(participantId);
+  }
+
+  /** The session ended: removed participants may join the next one. */
+  forgetRemoved(): void {
+    this.#removed.clear();
   }
 
   release(participantId: string, connection: C): void {

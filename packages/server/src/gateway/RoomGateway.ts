@@ -56,6 +56,12 @@ export interface RoomGatewayOptions {
   maxSessions?: number;
   /** Plugin handles per connection. Default 300. */
   maxHandles?: number;
+  /**
+   * How often connections are checked for life, in ms. Default 10 s. Each check pings every
+   * client and drops those that neither answered the previous ping nor sent a frame since, so a
+   * silently dead client goes after one to two intervals.
+   */
+  livenessIntervalMs?: number;
 }
 
 export interface RecordingTargets {
@@ -109,6 +115,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
     this.#upgrade(request, socket, head);
   readonly #routes = new Map<string, UpgradeHandler>();
+  readonly #livenessTimer: NodeJS.Timeout;
   #closing: Promise<void> | undefined;
 
   constructor(options: RoomGatewayOptions) {
@@ -129,6 +136,18 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(JANUS_PROTOCOL) ? JANUS_PROTOCOL : false),
     });
+    // WebSocket pings rather than waiting for the SDKs' 5 s Janus keepalives to stop: browsers
+    // answer pings below the page, so a busy or throttled background tab whose keepalives run
+    // late stays, while a client whose network died silently (no FIN/RST) is dropped within one
+    // to two intervals, and its Janus session with it. Client frames count as signs of life too.
+    this.#livenessTimer = setInterval(() => {
+      for (const connection of [...this.#connections]) {
+        if (!connection.checkLiveness()) {
+          this.#connections.delete(connection);
+        }
+      }
+    }, options.livenessIntervalMs ?? 10_000);
+    this.#livenessTimer.unref();
   }
 
   /** Serves the gateway on an HTTP(S) server's upgrade requests. */
@@ -171,6 +190,8 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
     if (room === undefined) {
       return;
     }
+    // The session ends with them: participants a moderator removed may join the next one.
+    room.forgetRemoved();
     for (const connection of [...room.connections]) {
       connection.close(code, reason);
     }
@@ -206,6 +227,7 @@ export class RoomGateway extends SafeEventEmitter<RoomGatewayEvents> implements 
   /** Closes every connection and stops serving upgrades. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      clearInterval(this.#livenessTimer);
       for (const server of this.#servers) {
         server.off('upgrade', this.#onUpgrade);
       }

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JanusHandle } from '../../src/janus/index.js';
 import { apiClient } from '../support/testServer.js';
 import type { GatewayTestServer } from './support.js';
-import { JanusWire, display, refusalLines, startGatewayServer } from './support.js';
+import {
+  JanusWire,
+  audioBridgeObserver,
+  display,
+  refusalLines,
+  startGatewayServer,
+} from './support.js';
 
 // Session actions carried out on live connections through a real Janus, with plain clients
 // that speak the Janus API like @telnyx/video (and can misbehave like a modified one).
@@ -17,8 +23,7 @@ describe('session actions on live connections', () => {
   beforeAll(async () => {
     t = await startGatewayServer();
     api = apiClient(t.url, t.apiKey);
-    const client = await t.server.media!.supervisor.createClient();
-    observer = await (await client.createSession()).attach('janus.plugin.audiobridge');
+    observer = await audioBridgeObserver(t.server);
   });
   afterAll(async () => t?.close());
 

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
+import type { JanusHandle } from '../../src/janus/index.js';
 import { PalaverServer } from '../../src/PalaverServer.js';
 import { freshDatabase } from '../support/testServer.js';
 
@@ -56,6 +57,12 @@ export async function startGatewayServer(
       db.cleanup();
     },
   };
+}
+
+/** A keyless Janus client on the server's AudioBridge, to look at what Janus holds. */
+export async function audioBridgeObserver(server: PalaverServer): Promise<JanusHandle> {
+  const client = await server.media!.supervisor.createClient();
+  return (await client.createSession()).attach('janus.plugin.audiobridge');
 }
 
 /** The refusal lines the gateway logged. */
@@ -169,6 +176,18 @@ export class JanusWire {
 
   close(): void {
     this.#ws.close(1000);
+  }
+
+  /**
+   * Stops reading from the socket, like a client whose network died without a FIN/RST: pings go
+   * unanswered and nothing the server sends arrives. `resume()` reads again.
+   */
+  goSilent(): void {
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#ws.resume();
   }
 }
 
