@@ -19,9 +19,9 @@ import { eventsNamed, inPage, view } from './support/sdkPage.js';
 // A phone call (phone-sim playing Telnyx) into a room where Chromium runs our SDK,
 // @palaver/video: each side hears the other clean and at level, the SDK shows the caller as a
 // telephone participant that talks, a moderator's REST mute silences the caller for the page
-// until unmuted, and hanging up is seen in the SDK, in REST and in the call webhooks. A second
-// page runs the official @telnyx/video SDK, which also lists the caller and gets the keys it
-// presses as chat messages (@palaver/video delivers only text messages).
+// until unmuted (the SDK shows the caller muted and unmuted), and hanging up is seen in the SDK,
+// in REST and in the call webhooks. A second page runs the official @telnyx/video SDK, which also
+// lists the caller; both SDKs get the keys the caller presses as chat messages.
 
 const TONE_DBFS = -12;
 /** The sample rate of the page's recordings of the mixed audio. */
@@ -184,6 +184,7 @@ describe('a phone call with @palaver/video in the room', () => {
       context: JSON.stringify({ name: 'tel' }),
     });
     await noteChat(official);
+    await noteChat(browser);
 
     // The caller says a 1 kHz tone for 22 s, presses 4 and 2, and hangs up at 25 s. The tone is
     // long enough that every measuring window below lies inside it even when joining is slow.
@@ -222,6 +223,20 @@ describe('a phone call with @palaver/video in the room', () => {
     const shownMuted = () =>
       muteNotices.filter((n) => n.participantId === participant!.id).at(-1)?.muted;
     expect(shownMuted()).not.toBe(true);
+    /** What @palaver/video shows the app: the caller's flag in the state, and the events. */
+    const sdkShowsMuted = () =>
+      browser.page.evaluate(
+        (id) =>
+          (globalThis as unknown as PageWindow).client.room.getState().participants.get(id)
+            ?.isAudioCensored as boolean | undefined,
+        participant!.id,
+      );
+    const censorEvents = async () =>
+      (await view(browser)).events
+        .filter((e) => e.name === 'track_censored' || e.name === 'track_uncensored')
+        .map((e) => [e.name, ...e.args.slice(0, -1)]);
+    expect(await sdkShowsMuted()).toBe(false);
+    expect(await censorEvents()).toEqual([]);
     const [record] = (await api('GET', `/v2/sip/call?roomId=${roomId}`)).body.data as any[];
     /** Mutes or unmutes the caller by REST; resolves with the 1 kHz the page then hears. */
     const moderate = async (action: 'mute' | 'unmute') => {
@@ -230,6 +245,7 @@ describe('a phone call with @palaver/video in the room', () => {
       });
       expect(answer.status).toBe(200);
       await expect.poll(shownMuted).toBe(action === 'mute');
+      await expect.poll(sdkShowsMuted).toBe(action === 'mute');
       await new Promise((resolve) => setTimeout(resolve, 500));
       return loudestSecond(await recordMix(browser, 2), 1000);
     };
@@ -239,14 +255,23 @@ describe('a phone call with @palaver/video in the room', () => {
     const unmuted = await moderate('unmute');
     expect(unmuted.toneDbfs).toBeGreaterThan(TONE_DBFS - 3);
     expect(unmuted.toneDbfs).toBeLessThan(TONE_DBFS + 3);
+    // The page's SDK told the app of each change once, for the caller's leg in the mix.
+    expect(await censorEvents()).toEqual([
+      ['track_censored', participant!.id, 'audiobridge', 'audio'],
+      ['track_uncensored', participant!.id, 'audiobridge', 'audio'],
+    ]);
 
-    // The caller's keys arrive as chat messages from the telephone participant.
-    await expect
-      .poll(() => chatMessages(official), { timeout: 20_000 })
-      .toEqual([
-        { participantId: participant!.id, message: { type: 'dtmf', digit: '4' } },
-        { participantId: participant!.id, message: { type: 'dtmf', digit: '2' } },
-      ]);
+    // The caller's keys arrive as chat messages from the telephone participant, in both SDKs.
+    const keys = [
+      { participantId: participant!.id, message: { type: 'dtmf', digit: '4' } },
+      { participantId: participant!.id, message: { type: 'dtmf', digit: '2' } },
+    ];
+    await expect.poll(() => chatMessages(official), { timeout: 20_000 }).toEqual(keys);
+    await expect.poll(() => chatMessages(browser), { timeout: 5_000 }).toEqual(keys);
+    // …to everyone (recipients null), as the app's events show them.
+    expect(eventsNamed(await view(browser), 'message_received')).toEqual(
+      keys.map((k) => [k.participantId, k.message, null]),
+    );
 
     const summary = await running;
     expect(summary.status).toBe('completed');

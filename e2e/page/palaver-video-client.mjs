@@ -47,8 +47,11 @@ function plain(arg) {
   if (arg === null || ['string', 'number', 'boolean'].includes(typeof arg) || Array.isArray(arg)) {
     return arg;
   }
-  // The state is large and full of tracks; messages are small plain objects.
-  return arg && typeof arg === 'object' && 'payload' in arg ? { ...arg } : undefined;
+  // The state is large and full of tracks; messages (chat text, a phone caller's keys) are small
+  // plain objects.
+  return arg && typeof arg === 'object' && ('payload' in arg || 'digit' in arg)
+    ? { ...arg }
+    : undefined;
 }
 
 client.connect = async ({ roomId, token, context, server, subscribe: config, reconnect }) => {
