@@ -43,7 +43,8 @@ describe('ReorderBuffer', () => {
       buffer.put(next++, 'x');
       buffer.take();
     }
-    // Three frames were waiting at every tick for a second: the delay is cut down to the jitter.
+    // Three frames were waiting at every tick: once that stood for 100 ms, the delay is cut down
+    // to the jitter.
     expect(buffer.stats.quietTrims).toBe(2);
     expect(buffer.size).toBe(1);
   });

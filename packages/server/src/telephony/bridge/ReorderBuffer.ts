@@ -11,8 +11,9 @@ export interface ReorderStats {
   missing: number;
 }
 
-/** Ticks a standing backlog may last before a frame of it is dropped. */
+/** Ticks a standing backlog may last before a frame of it is dropped: while loud, while quiet. */
 const BACKLOG_TICKS = 50;
+const QUIET_BACKLOG_TICKS = 5;
 /** Frames waiting that are normal phase jitter between the sender's clock and ours. */
 const JITTER_FRAMES = 2;
 
@@ -23,10 +24,11 @@ const JITTER_FRAMES = 2;
  * `take()` hands out the next frame in order. When that one has not come but later ones have, it
  * waits up to `window` ticks for it, then skips the gap. More than `depth` frames waiting means
  * the sender got far ahead: the oldest are dropped at once. A backlog of more than two frames
- * that stays for a second (the burst after a sender's stall, clock drift) is worked off one frame
- * at a time, but only while the audio is quiet, where a dropped frame is not heard; while it is
- * loud, only a backlog over `loudBacklog` frames is. (A sender's stall leaves a backlog as long
- * as the stall; further stalls do not add to it, so holding it costs delay, not more and more.)
+ * that stays (the burst after a sender's stall, clock drift) is worked off while the audio is
+ * quiet, where a dropped frame is not heard: a frame a tick once it has stood for 100 ms. While
+ * the audio is loud, only a backlog over `loudBacklog` frames that stood for a second is, a frame
+ * a second. (A sender's stall leaves a backlog as long as the stall; further stalls do not add
+ * to it, so holding it while someone talks costs delay, not more and more delay.)
  * Hand-written because it runs for every frame of every call.
  */
 export class ReorderBuffer<T> {
@@ -105,9 +107,10 @@ export class ReorderBuffer<T> {
     const waiting = this.#frames.size;
     this.#backlogTicks = waiting > JITTER_FRAMES ? this.#backlogTicks + 1 : 0;
     if (
-      this.#backlogTicks > BACKLOG_TICKS &&
       this.#next !== undefined &&
-      (quiet || waiting > this.#loudBacklog)
+      (quiet
+        ? this.#backlogTicks > QUIET_BACKLOG_TICKS
+        : this.#backlogTicks > BACKLOG_TICKS && waiting > this.#loudBacklog)
     ) {
       if (!quiet) {
         // Loud: one frame a second. Quiet: one a tick, down to the jitter.
