@@ -285,7 +285,7 @@ describe('the demo page', () => {
       .toEqual(['Ana', 'Ben (you)']);
   });
 
-  it('shows a phone caller with a phone mark and the number masked to its last 4 digits', async () => {
+  it('shows a phone caller with a phone mark, the number masked to its last 4 digits, its mute and its keys', async () => {
     const connector = await api('POST', '/v2/connectors', {
       provider: 'telnyx',
       defaultRoomId: ROOM,
@@ -294,8 +294,9 @@ describe('the demo page', () => {
     const call = new SimulatedCall({
       webhookUrl: connector.body.data.webhookUrl,
       from: '+13125550177',
-      audio: new CallerAudio(tone({ frequency: 1000, durationMs: 9_000, levelDbfs: -12 })),
-      durationMs: 10_000,
+      audio: new CallerAudio(tone({ frequency: 1000, durationMs: 15_000, levelDbfs: -12 })),
+      durationMs: 16_000,
+      dtmf: { digits: '5', atMs: 13_000 },
     });
     const running = call.run();
     for (const page of [ana, ben]) {
@@ -319,6 +320,34 @@ describe('the demo page', () => {
     }
     expect(lit).not.toContain(false);
     await screenshot(ana, 'demo-phone-1280x800.png');
+
+    // A moderator mutes the caller: both pages show the muted-microphone mark until unmuted.
+    const calls = (await api('GET', '/v2/sip/call')).body.data as {
+      from: string;
+      sessionId: string;
+      participantId: string;
+    }[];
+    const record = calls.find((c) => c.from === '+13125550177')!;
+    for (const action of ['mute', 'unmute'] as const) {
+      const answer = await api('POST', `/v2/room_sessions/${record.sessionId}/actions/${action}`, {
+        participants: [record.participantId],
+      });
+      expect(answer.status).toBe(200);
+      for (const page of [ana, ben]) {
+        await expect
+          .poll(async () => (await tileOf(page, '•••0177'))?.micMuted, { timeout: 10_000 })
+          .toBe(action === 'mute');
+      }
+    }
+
+    // The key the caller presses shows in the chat, from the caller.
+    for (const page of [ana, ben]) {
+      await expect
+        .poll(async () => (await page.locator('#messages li').allTextContents()).at(-1), {
+          timeout: 15_000,
+        })
+        .toBe('•••0177☎ pressed 5');
+    }
     await running;
     await expect
       .poll(async () => (await tiles(ana)).map((tile) => tile.label).sort(), { timeout: 10_000 })

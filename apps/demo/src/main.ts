@@ -245,9 +245,13 @@ function wire(current: Call): void {
     rerender();
   });
   room.on('message_received', (participantId, message, _recipients, state) => {
-    // Our own messages come back too; they are already shown, as sent.
-    if (message.type === 'text' && participantId !== state.localParticipantId) {
-      addMessage(current, displayName(state.participants.get(participantId)), message.payload);
+    const from = displayName(state.participants.get(participantId));
+    if (message.type === 'dtmf') {
+      // A phone caller pressed a key.
+      addMessage(current, from, `☎ pressed ${message.digit}`);
+    } else if (participantId !== state.localParticipantId) {
+      // Our own messages come back too; they are already shown, as sent.
+      addMessage(current, from, message.payload);
     }
   });
   room.on('reconnecting', (attempt) => {
@@ -577,12 +581,12 @@ function updateTile(
     initials.textContent = initialsOf(displayName(participant));
   }
 
-  // A phone caller has no stream of its own (its voice is in the mix): not a muted microphone.
+  // A phone caller has no stream of its own (its voice is in the mix): muted only by a moderator.
   const micMuted = local
     ? !current.micOn
-    : stream === undefined
-      ? !phone
-      : !stream.isAudioEnabled || stream.isAudioCensored;
+    : phone
+      ? participant.isAudioCensored === true
+      : stream === undefined || !stream.isAudioEnabled || stream.isAudioCensored;
   tile.micOff.hidden = presentation || !micMuted;
   tile.name.textContent = presentation ? `${name}: screen` : name;
   tile.phone.hidden = !phone;
