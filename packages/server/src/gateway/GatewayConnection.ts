@@ -311,14 +311,14 @@ export class GatewayConnection {
   }
 
   async #handleClientFrame(text: string): Promise<void> {
-    if (this.#closed) {
+    if (this.#closed || this.#replaced) {
       return;
     }
     let frame: Frame | undefined;
     try {
       frame = parseFrame(text);
       await this.#authorize(frame);
-      if (this.#closed) {
+      if (this.#closed || this.#replaced) {
         return;
       }
       const out = this.#checkRequest(frame);
@@ -810,7 +810,8 @@ export class GatewayConnection {
   }
 
   #registered(display: ParticipantDisplay): void {
-    if (this.#record !== undefined) {
+    // A replaced connection's late registration is not a participant: its successor is.
+    if (this.#record !== undefined || this.#replaced) {
       return;
     }
     this.#record = this.#host.participantJoined(this, display).then(
