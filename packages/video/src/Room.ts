@@ -479,7 +479,8 @@ export class Room {
         this.#session?.abort(Reason.NETWORK_ERROR);
         const failure = reasonOfFailure(error);
         this.#logger.warn(`reconnection attempt ${attempt} failed (${failure})`, error);
-        if (failure === Reason.UNAUTHORIZED) {
+        // A refused token or a refused participant (kicked, or the room is full) stays refused.
+        if (failure === Reason.UNAUTHORIZED || failure === Reason.FORBIDDEN) {
           this.#reconnecting = false;
           this.#finish(failure);
           return;

@@ -237,22 +237,6 @@ describe('reconnection after a network drop', () => {
     expect(janus.requests(janus.connections[connections - 1]!, 'destroy')).toHaveLength(1);
   });
 
-  it('retries while the server still holds the old connection of the participant', async () => {
-    const janus = new FakeJanus();
-    janus.options.refuse = janus.refuseHeldParticipantIds;
-    const { bob, bobConnection } = await aliceAndBob(janus, {
-      reconnect: { maxAttempts: 20, initialDelayMs: 10, maxDelayMs: 20 },
-    });
-    const events = recordEvents(bob);
-    // The server notices the drop only 80 ms later.
-    bobConnection.lingerMs = 80;
-    bobConnection.blackhole = true;
-    await waitUntil(() => names(events).includes('reconnected'), 3_000);
-    const attempts = events.filter((e) => e.name === 'reconnecting');
-    expect(attempts.length).toBeGreaterThan(1);
-    expect(bob.getState().status).toBe('connected');
-  });
-
   it('gives up after its attempts: "disconnected" with network_error', async () => {
     const janus = new FakeJanus();
     const { bob, bobConnection } = await aliceAndBob(janus);
@@ -281,6 +265,17 @@ describe('reconnection after a network drop', () => {
     await waitUntil(() => names(events).includes('disconnected'));
     expect(names(events)).toEqual(['reconnecting', 'disconnected']);
     expect(events.at(-1)?.args[0]).toBe('unauthorized');
+  });
+
+  it('stops at once when the participant is refused, as after a moderator kick', async () => {
+    const janus = new FakeJanus();
+    const { bob, bobConnection } = await aliceAndBob(janus);
+    const events = recordEvents(bob);
+    janus.options.refuse = () => ({ status: 403, message: 'removed by a moderator' });
+    bobConnection.drop(1006);
+    await waitUntil(() => names(events).includes('disconnected'));
+    expect(names(events)).toEqual(['reconnecting', 'disconnected']);
+    expect(events.at(-1)?.args[0]).toBe('forbidden');
   });
 
   it('uses the latest client token to reconnect', async () => {

@@ -363,36 +363,6 @@ export class FakeJanus {
     return rids === '' ? [] : rids.split(',');
   }
 
-  /**
-   * The gateway's participant binding: an AudioBridge registration under a participant id that
-   * another live connection holds is refused (403).
-   */
-  readonly refuseHeldParticipantIds = (
-    frame: Frame,
-    connection: FakeConnection,
-  ): Refusal | undefined => {
-    const body = frame.body as Frame | undefined;
-    if (frame.janus !== 'message' || body?.request !== 'join' || body.ptype !== undefined) {
-      return undefined;
-    }
-    const info = decodeDisplay(body.display);
-    if (info === undefined || info.stream !== undefined) {
-      return undefined;
-    }
-    const held = [...this.#handles.values()].some((handle) => {
-      const other = decodeDisplay(handle.display);
-      return (
-        handle.plugin === 'janus.plugin.audiobridge' &&
-        handle.session.connection !== connection &&
-        other?.participantId === info.participantId &&
-        other.stream === undefined
-      );
-    });
-    return held
-      ? { status: 403, message: `participant ${info.participantId} is connected elsewhere` }
-      : undefined;
-  };
-
   // ---------------------------------------------------------------------------- server
 
   handle(connection: FakeConnection, frame: Frame): void {
