@@ -616,8 +616,9 @@ export class BridgedCall {
     this.#stats.framesToRoom += 1;
     if (!Number.isNaN(callerAt)) {
       this.#context.latency('toRoom', now - callerAt);
+      // Only the caller's own frames tell: the silence sent in for a missing one says nothing.
+      this.#callerQuiet = !(result.levelDbfs >= QUIET_DBFS);
     }
-    this.#callerQuiet = !(result.levelDbfs >= QUIET_DBFS);
     if (result.media !== null) {
       this.#roomQuiet = !(result.roomLevelDbfs >= QUIET_DBFS);
     }
