@@ -141,8 +141,8 @@ async function level(calls) {
       { stdio: 'inherit' },
     );
     const exited = new Promise((r) => child.once('exit', r));
-    // Measure while every call is up: after the ramp (20 calls/s per room), before the hang-ups.
-    const rampMs = (CALLS_PER_ROOM / 20) * 1000 + 2000;
+    // Measure while every call is up: after the ramp (20 calls/s), before the hang-ups.
+    const rampMs = calls * 50 + 2000;
     await new Promise((r) => setTimeout(r, rampMs));
     const janusPid = t.server.media.supervisor.pid;
     const windowMs = seconds * 1000 - rampMs - 2000;
