@@ -157,6 +157,9 @@ describe('recording a room with browsers and a phone caller', () => {
       const expectedSecs = (inRoom[name]!.to - inRoom[name]!.from) / 1000;
       const downloaded = await fetch(recording.download_url);
       expect(downloaded.status).toBe(200);
+      // Read to the end: an unread body keeps its connection busy and the server from closing.
+      const bytes = (await downloaded.arrayBuffer()).byteLength;
+      expect(bytes / 1_048_576).toBeCloseTo(recording.size_mb, 1);
       const probed = await ffprobe(recording.download_url);
       figures[`${name}-${recording.type}`] = +probed.durationSecs.toFixed(2);
       // Within ±10 % of the time the participant was in the room.
@@ -295,7 +298,9 @@ describe('recording a room with browsers and a phone caller', () => {
     expect(await recordings()).toEqual([]);
     expect(trackFiles(folder)).toEqual([]);
     for (const recording of before) {
-      expect((await fetch(recording.download_url)).status).toBe(404);
+      const gone = await fetch(recording.download_url);
+      await gone.arrayBuffer();
+      expect(gone.status).toBe(404);
     }
     // The compositions made from them stay.
     expect(readdirSync(join(folder, 'compositions'))).toHaveLength(2);

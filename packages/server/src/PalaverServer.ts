@@ -34,6 +34,9 @@ import { PresenceWebhooks } from './webhooks/PresenceWebhooks.js';
 import { WebhookDispatcher } from './webhooks/WebhookDispatcher.js';
 import { WebhookSigningKey } from './webhooks/WebhookSigningKey.js';
 
+/** How long shutdown waits for busy HTTP connections before cutting them. */
+const SHUTDOWN_GRACE_MS = 5000;
+
 /** The built demo page (apps/demo), found from this file in src/ and in dist/ alike. */
 const DEMO_DIR = fileURLToPath(new URL('../../../apps/demo/dist/', import.meta.url));
 
@@ -394,7 +397,7 @@ export class PalaverServer {
         await this.compositions.close();
         await this.recordings.close();
         await this.#closeTls();
-        await this.#app.close();
+        await this.#closeApp();
         await this.telephony.close();
         await this.webhooks.close();
         await this.media?.close();
@@ -404,6 +407,19 @@ export class PalaverServer {
       this.logger.info('palaver stopped');
     })();
     return this.#closing;
+  }
+
+  /**
+   * Closes the HTTP app, letting requests under way finish; connections still busy after a few
+   * seconds (a slow client downloading a recording) are cut so that shutdown cannot hang.
+   */
+  async #closeApp(): Promise<void> {
+    const timer = setTimeout(() => this.#app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    try {
+      await this.#app.close();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #closeTls(): Promise<void> {

@@ -101,7 +101,9 @@ describe('recordings of phone callers', () => {
     expect(ranged.headers.get('content-range')).toBe(`bytes 0-99/${bytes.length}`);
     expect(Buffer.from(await ranged.arrayBuffer())).toEqual(bytes.subarray(0, 100));
     const tampered = recording.download_url.replace(/signature=[^&]+/, 'signature=AAAA');
-    expect((await fetch(tampered)).status).toBe(401);
+    const refused = await fetch(tampered);
+    await refused.arrayBuffer();
+    expect(refused.status).toBe(401);
 
     // What was recorded is the caller's tone, at about the level sent.
     const pcm = await decodePcm(join(sessionDir, oggName!), 8000);
@@ -124,7 +126,9 @@ describe('recordings of phone callers', () => {
     expect((await t.api('DELETE', `/v2/room_recordings/${recording.id}`)).status).toBe(204);
     expect((await t.api('GET', `/v2/room_recordings/${recording.id}`)).status).toBe(404);
     expect(existsSync(join(sessionDir, oggName!))).toBe(false);
-    expect((await fetch(recording.download_url)).status).toBe(404);
+    const gone = await fetch(recording.download_url);
+    await gone.arrayBuffer();
+    expect(gone.status).toBe(404);
   });
 
   it('records nothing in a room without enable_recording, and refuses to compose it', async () => {
