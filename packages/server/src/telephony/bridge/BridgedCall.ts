@@ -42,6 +42,8 @@ const IN_FLIGHT = 256;
  * heard (the talk detector's threshold for "stopped talking" is -55 over half a second).
  */
 const QUIET_DBFS = -50;
+/** Frames in a row below it that make a pause (100 ms): a frame or two of silence is a dropout. */
+const QUIET_FRAMES = 5;
 /** Frames held per direction, and how many may stand as a backlog while the audio is loud. */
 const BUFFER_DEPTH = 32;
 const LOUD_BACKLOG = 10;
@@ -93,9 +95,9 @@ export class BridgedCall {
   readonly #limiter: FrameRateLimiter;
   readonly #fromCaller = new ReorderBuffer<TimedFrame>(2, BUFFER_DEPTH, undefined, LOUD_BACKLOG);
   readonly #fromRoom = new ReorderBuffer<TimedFrame>(1, BUFFER_DEPTH, 65536, LOUD_BACKLOG);
-  /** Whether the last frame transcoded each way was quiet (a backlog may be cut then). */
-  #callerQuiet = true;
-  #roomQuiet = true;
+  /** Quiet frames in a row transcoded each way (a backlog may be cut in a pause). */
+  #callerQuietFrames = QUIET_FRAMES;
+  #roomQuietFrames = QUIET_FRAMES;
   readonly #talk = new TalkDetector();
   /**
    * When each submitted job's frames arrived (NaN: no frame), in submission order, for latency
@@ -581,8 +583,8 @@ export class BridgedCall {
     if (this.#state !== 'live' || this.#channel === undefined) {
       return;
     }
-    const caller = this.#fromCaller.take(this.#callerQuiet);
-    const room = this.#fromRoom.take(this.#roomQuiet);
+    const caller = this.#fromCaller.take(this.#callerQuietFrames >= QUIET_FRAMES);
+    const room = this.#fromRoom.take(this.#roomQuietFrames >= QUIET_FRAMES);
     if (this.#inFlightTail - this.#inFlightHead < IN_FLIGHT) {
       const slot = (this.#inFlightTail++ % IN_FLIGHT) * 2;
       this.#inFlight[slot] = caller?.at ?? NaN;
@@ -617,10 +619,10 @@ export class BridgedCall {
     if (!Number.isNaN(callerAt)) {
       this.#context.latency('toRoom', now - callerAt);
       // Only the caller's own frames tell: the silence sent in for a missing one says nothing.
-      this.#callerQuiet = !(result.levelDbfs >= QUIET_DBFS);
+      this.#callerQuietFrames = result.levelDbfs >= QUIET_DBFS ? 0 : this.#callerQuietFrames + 1;
     }
     if (result.media !== null) {
-      this.#roomQuiet = !(result.roomLevelDbfs >= QUIET_DBFS);
+      this.#roomQuietFrames = result.roomLevelDbfs >= QUIET_DBFS ? 0 : this.#roomQuietFrames + 1;
     }
     const talking = this.#talk.push(result.levelDbfs);
     if (talking !== undefined && this.#janusId !== undefined && this.roomId !== undefined) {
