@@ -25,13 +25,27 @@ export function buildRtpPacket(
   marker = false,
 ): Buffer {
   const packet = Buffer.allocUnsafe(RTP_HEADER_BYTES + payload.length);
-  packet[0] = 0x80;
-  packet[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
-  packet.writeUInt16BE(sequence & 0xffff, 2);
-  packet.writeUInt32BE(timestamp >>> 0, 4);
-  packet.writeUInt32BE(ssrc >>> 0, 8);
+  writeRtpHeader(packet, 0, payloadType, sequence, timestamp, ssrc, marker);
   packet.set(payload, RTP_HEADER_BYTES);
   return packet;
+}
+
+/** Writes the 12-byte header of {@link buildRtpPacket} at `offset` of a buffer of packets. */
+export function writeRtpHeader(
+  target: Uint8Array,
+  offset: number,
+  payloadType: number,
+  sequence: number,
+  timestamp: number,
+  ssrc: number,
+  marker: boolean,
+): void {
+  const view = new DataView(target.buffer, target.byteOffset + offset, RTP_HEADER_BYTES);
+  view.setUint8(0, 0x80);
+  view.setUint8(1, (marker ? 0x80 : 0) | (payloadType & 0x7f));
+  view.setUint16(2, sequence & 0xffff);
+  view.setUint32(4, timestamp >>> 0);
+  view.setUint32(8, ssrc >>> 0);
 }
 
 /** Reads an RTP packet, skipping CSRCs, a header extension and padding; undefined if invalid. */

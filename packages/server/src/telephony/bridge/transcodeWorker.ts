@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import opusBinding from '@discordjs/opus';
 import type { CallerCodec } from './ingestFrames.js';
-import { RTP_HEADER_BYTES } from './rtp.js';
+import { RTP_HEADER_BYTES, writeRtpHeader } from './rtp.js';
 import {
   JOB_HEADER_BYTES,
   RESULT_HEADER_BYTES,
@@ -118,11 +118,7 @@ function transcode(
   view.setUint16(at + 14, mediaLength, true);
   const rtp = channel.rtp;
   let p = at + RESULT_HEADER_BYTES;
-  bytes[p] = 0x80;
-  bytes[p + 1] = (rtp.first ? 0x80 : 0) | (rtp.payloadType & 0x7f);
-  view.setUint16(p + 2, rtp.sequence, false);
-  view.setUint32(p + 4, rtp.timestamp, false);
-  view.setUint32(p + 8, rtp.ssrc, false);
+  writeRtpHeader(bytes, p, rtp.payloadType, rtp.sequence, rtp.timestamp, rtp.ssrc, rtp.first);
   bytes.set(opus.subarray(0, rtpLength - RTP_HEADER_BYTES), p + RTP_HEADER_BYTES);
   rtp.first = false;
   rtp.sequence = (rtp.sequence + 1) & 0xffff;
