@@ -8,13 +8,20 @@ import { apiClient } from '../support/testServer.js';
 // The phone bridge under load, with a real Janus and phone-sim: 50 callers in 10 rooms talk for
 // 60 s. Frames are counted by their numbers (Telnyx's chunk counter coming in, Janus's RTP
 // sequence numbers going out), never by when they arrived, so a busy machine may add delay but
-// not fail the count: a frame is dropped only when the bridge skipped or discarded it.
+// not fail the count: a frame is dropped only when the bridge skipped or discarded it. Frames it
+// cut from a backlog during a pause (silence) are counted apart: not heard, but bounded too.
 
 const ROOMS = 10;
 const CALLS_PER_ROOM = 5;
 const CALLS = ROOMS * CALLS_PER_ROOM;
 const DURATION_MS = 60_000;
 const MAX_DROPPED_PERCENT = 0.1;
+/**
+ * Frames the bridge may cut in silence (a backlog worked off during a pause, such as the room's
+ * mix going quiet while Janus waits for late input): not heard, so not counted as dropped above,
+ * but bounded.
+ */
+const MAX_CUT_IN_SILENCE_PERCENT = 1;
 /** Frames still on their way when a caller hangs up (the bridge sends until it sees `stop`). */
 const IN_FLIGHT_AT_HANGUP = 5;
 
@@ -53,7 +60,8 @@ function runCallers(urls: string[]): Promise<{ calls: CallerResult[]; cpuPercent
   });
 }
 
-const dropped = (r: Reorder): number => r.missing + r.overflow + r.late + r.quietTrims;
+/** Frames with sound in them that the bridge did not pass on (by number). */
+const dropped = (r: Reorder): number => r.missing + r.overflow + r.late;
 
 describe('the phone bridge under load', () => {
   let t: GatewayTestServer;
@@ -67,7 +75,7 @@ describe('the phone bridge under load', () => {
     await t?.close();
   });
 
-  it(`carries ${CALLS} calls in ${ROOMS} rooms for 60 s, dropping at most ${MAX_DROPPED_PERCENT} % of frames each way, and ends them all cleanly`, async () => {
+  it(`carries ${CALLS} calls in ${ROOMS} rooms for 60 s, dropping at most ${MAX_DROPPED_PERCENT} % of the frames with sound each way, and ends them all cleanly`, async () => {
     const urls: string[] = [];
     for (let i = 0; i < ROOMS; i += 1) {
       const roomId = (await api('POST', '/v2/rooms', {})).body.data.id as string;
@@ -164,6 +172,15 @@ describe('the phone bridge under load', () => {
         `workers overloaded: ${overloaded.room}, refused by the socket: ` +
         `${sum((l) => l.droppedToCaller)}${busy})`,
     ).toBeLessThanOrEqual(MAX_DROPPED_PERCENT);
+    // Frames cut in pauses carry no sound; there may not be many of them either.
+    expect(
+      percent(callerReorder.quietTrims, fromCallers),
+      'caller → room: frames cut from a backlog during a pause',
+    ).toBeLessThanOrEqual(MAX_CUT_IN_SILENCE_PERCENT);
+    expect(
+      percent(roomReorder.quietTrims, fromRoom),
+      'room → caller: frames cut from a backlog during a pause',
+    ).toBeLessThanOrEqual(MAX_CUT_IN_SILENCE_PERCENT);
     // Every frame the bridge sent reached its caller, but for those on the way at the hang-up.
     expect(received, 'frames the callers got of those the bridge sent').toBeGreaterThanOrEqual(
       toCallers - CALLS * IN_FLIGHT_AT_HANGUP,
