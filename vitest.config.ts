@@ -1,5 +1,5 @@
 import { defaultServerConditions } from 'vite';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { SummaryReporter } from './test-support/SummaryReporter.js';
 
 // Workspace packages resolve to each other's TypeScript sources in tests, so no build is needed.
@@ -24,8 +24,21 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'packages/*/test/**/*Load.test.ts'],
           globalSetup: ['packages/server/test/support/postgresGlobalSetup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Load tests hold real-time media for many calls at once: alone, so that no other
+          // suite takes the cores they measure.
+          name: 'load',
+          include: ['packages/*/test/**/*Load.test.ts'],
+          testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',
         },
