@@ -26,6 +26,8 @@ export interface RecordingServiceOptions {
   concurrency?: number | undefined;
   /** Attempts before a recording is marked failed (its raw file is kept). Default 3. */
   maxAttempts?: number | undefined;
+  /** Wait before the n-th retry: n times this. Default 5 s. */
+  retryDelayMs?: number | undefined;
   onListenerError?: (error: unknown, event: string) => void;
 }
 
@@ -68,11 +70,14 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
   readonly #webhooks: Pick<WebhookDispatcher, 'enqueue'> | undefined;
   readonly #scanIntervalMs: number;
   readonly #maxAttempts: number;
+  readonly #retryDelayMs: number;
   readonly #limit: ReturnType<typeof pLimit>;
   /** Source paths (relative) being processed now. */
   readonly #inProgress = new Set<string>();
   /** Source paths that failed for good in this process: not retried until a restart. */
   readonly #givenUp = new Set<string>();
+  /** Failed attempts at sources that have no row yet. */
+  readonly #unrecordedAttempts = new Map<string, number>();
   /** Earliest time a failed source is tried again. */
   readonly #retryAt = new Map<string, number>();
   readonly #jobs = new Set<Promise<void>>();
@@ -95,6 +100,7 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
     this.#webhooks = options.webhooks;
     this.#scanIntervalMs = options.scanIntervalMs ?? 2000;
     this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#retryDelayMs = options.retryDelayMs ?? 5000;
     this.#limit = pLimit(Math.max(1, options.concurrency ?? 1));
   }
 
@@ -413,7 +419,11 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
     error: unknown,
   ): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
-    const attempts = (recording?.attempts ?? 0) + 1;
+    // A file that fails before it has a row (an unreadable header) is counted here instead.
+    const attempts = (recording?.attempts ?? this.#unrecordedAttempts.get(relativeSource) ?? 0) + 1;
+    if (recording === undefined) {
+      this.#unrecordedAttempts.set(relativeSource, attempts);
+    }
     const finalAttempt = attempts >= this.#maxAttempts;
     this.#logger.error(
       { err: error, source: relativeSource, attempts, finalAttempt },
@@ -422,7 +432,7 @@ export class RecordingService extends SafeEventEmitter<RecordingServiceEvents> {
     if (finalAttempt) {
       this.#givenUp.add(relativeSource);
     } else {
-      this.#retryAt.set(relativeSource, Date.now() + 5000 * attempts);
+      this.#retryAt.set(relativeSource, Date.now() + this.#retryDelayMs * attempts);
     }
     if (recording === undefined) {
       return;
