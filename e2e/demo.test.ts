@@ -8,6 +8,7 @@ import { CallerAudio, SimulatedCall, tone } from '@palaver/phone-sim';
 import type { TestServer } from '../packages/server/test/support/testServer.js';
 import { apiClient, startTestServer } from '../packages/server/test/support/testServer.js';
 import { displayName, maskNumber } from '../apps/demo/src/names.js';
+import { MEDIA_BROWSER_ARGS } from './support/harness.js';
 
 // The demo page (apps/demo) as a newcomer uses it after `npm start`: two tabs of one Chromium
 // open the page Palaver serves at `/`, join one room by name, and see, hear and write to each
@@ -87,20 +88,7 @@ describe('the demo page', () => {
       headless: true,
       viewport: { width: 1280, height: 800 },
       permissions: ['camera', 'microphone'],
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        '--allow-loopback-in-peer-connection',
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        `--use-file-for-fake-audio-capture=${voice}`,
-      ],
+      args: [...MEDIA_BROWSER_ARGS, `--use-file-for-fake-audio-capture=${voice}`],
     });
     ana = context.pages()[0] ?? (await context.newPage());
     ben = await context.newPage();

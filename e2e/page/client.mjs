@@ -1,4 +1,4 @@
-/* global window, document, AudioContext, MediaStream */
+/* global window, document, MediaStream */
 // Drives the unmodified @telnyx/video bundle (served as /sdk.mjs) in the page and measures
 // what a user would see and hear: every SDK event with its time, remote video frames and their
 // brightness, and the energy of remote audio. The test reads `window.client` through Playwright.
@@ -6,6 +6,7 @@
 // immer inside the bundle reads process.env.NODE_ENV, as a bundler would have replaced it.
 window.process = { env: { NODE_ENV: 'production' } };
 const { initialize } = await import('/sdk.mjs');
+const { meterAudio, watchVideoFrames } = await import('/media-meter.mjs');
 
 const EVENTS = [
   'connected',
@@ -130,30 +131,10 @@ function watch(participantId, key) {
     video.srcObject = new MediaStream([stream.videoTrack]);
     document.body.append(video);
     void video.play();
-    const canvas = document.createElement('canvas');
-    canvas.width = 32;
-    canvas.height = 24;
-    const context2d = canvas.getContext('2d', { willReadFrequently: true });
-    const onFrame = (_now, metadata) => {
-      info.frames = metadata.presentedFrames;
-      info.width = metadata.width;
-      info.height = metadata.height;
-      info.firstFrameAt ??= now();
-      if (info.frames % 10 === 1) {
-        context2d.drawImage(video, 0, 0, canvas.width, canvas.height);
-        const { data } = context2d.getImageData(0, 0, canvas.width, canvas.height);
-        let sum = 0;
-        for (let i = 0; i < data.length; i += 4) {
-          sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
-        }
-        info.luma = Math.round(sum / (data.length / 4));
-      }
-      video.requestVideoFrameCallback(onFrame);
-    };
-    video.requestVideoFrameCallback(onFrame);
+    watchVideoFrames(video, info);
   }
   if (stream?.audioTrack) {
-    measureAudio(stream.audioTrack, (rms) => {
+    meterAudio(stream.audioTrack, (rms) => {
       client.audio.streamMaxRms = Math.max(client.audio.streamMaxRms, rms);
     });
   }
@@ -162,34 +143,10 @@ function watch(participantId, key) {
 function watchMixedAudio() {
   const track = client.room.getState().mixedAudioTrack;
   if (track) {
-    measureAudio(track, (rms) => {
+    meterAudio(track, (rms) => {
       client.audio.mixedMaxRms = Math.max(client.audio.mixedMaxRms, rms);
     });
   }
-}
-
-let audioContext;
-function measureAudio(track, report) {
-  // Chromium only feeds a remote WebRTC track into Web Audio while a media element plays it.
-  const element = document.createElement('audio');
-  element.muted = true;
-  element.srcObject = new MediaStream([track]);
-  document.body.append(element);
-  void element.play();
-  audioContext ??= new AudioContext();
-  const source = audioContext.createMediaStreamSource(new MediaStream([track]));
-  const analyser = audioContext.createAnalyser();
-  analyser.fftSize = 2048;
-  source.connect(analyser);
-  const samples = new Float32Array(analyser.fftSize);
-  window.setInterval(() => {
-    analyser.getFloatTimeDomainData(samples);
-    let sum = 0;
-    for (const sample of samples) {
-      sum += sample * sample;
-    }
-    report(Math.sqrt(sum / samples.length));
-  }, 50);
 }
 
 client.resetAudio = () => {

@@ -1,10 +1,11 @@
-/* global window, document, AudioContext, MediaStream */
+/* global window, document, MediaStream */
 // Drives @palaver/video's one-file bundle (served as /palaver-video.js) in the page, and
 // measures what a user would see and hear: every SDK event with its time, each remote video's
 // frames and brightness, the energy of the mixed room audio. It subscribes to every remote
 // stream, again after a reconnection. The test reads `window.client` through Playwright, in the
 // shape of page/client.mjs (e2e/support/sdkPage.ts).
 const { getDevices, initialize } = await import('/palaver-video.js');
+const { meterAudio, watchVideoFrames } = await import('/media-meter.mjs');
 
 const EVENTS = [
   'connected',
@@ -198,33 +199,9 @@ function watch(participantId, key) {
   video.srcObject = new MediaStream([stream.videoTrack]);
   document.body.append(video);
   void video.play();
-  const canvas = document.createElement('canvas');
-  canvas.width = 32;
-  canvas.height = 24;
-  const context2d = canvas.getContext('2d', { willReadFrequently: true });
-  const onFrame = (_now, metadata) => {
-    if (client.videos[id] !== info) {
-      return;
-    }
-    info.frames = metadata.presentedFrames;
-    info.width = metadata.width;
-    info.height = metadata.height;
-    info.firstFrameAt ??= now();
-    if (info.frames % 10 === 1) {
-      context2d.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const { data } = context2d.getImageData(0, 0, canvas.width, canvas.height);
-      let sum = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
-      }
-      info.luma = Math.round(sum / (data.length / 4));
-    }
-    video.requestVideoFrameCallback(onFrame);
-  };
-  video.requestVideoFrameCallback(onFrame);
+  watchVideoFrames(video, info, () => client.videos[id] === info);
 }
 
-let audioContext;
 let mixedTrack;
 function watchMixedAudio() {
   const track = client.room.getState().mixedAudioTrack;
@@ -232,30 +209,13 @@ function watchMixedAudio() {
     return;
   }
   mixedTrack = track;
-  // Chromium feeds a remote WebRTC track into Web Audio only while a media element plays it.
-  const element = document.createElement('audio');
-  element.muted = true;
-  element.srcObject = new MediaStream([track]);
-  document.body.append(element);
-  void element.play();
-  audioContext ??= new AudioContext();
-  const source = audioContext.createMediaStreamSource(new MediaStream([track]));
-  const analyser = audioContext.createAnalyser();
-  analyser.fftSize = 2048;
-  source.connect(analyser);
-  const samples = new Float32Array(analyser.fftSize);
-  const timer = window.setInterval(() => {
-    if (mixedTrack !== track) {
-      window.clearInterval(timer);
-      return;
-    }
-    analyser.getFloatTimeDomainData(samples);
-    let sum = 0;
-    for (const sample of samples) {
-      sum += sample * sample;
-    }
-    client.audio.mixedMaxRms = Math.max(client.audio.mixedMaxRms, Math.sqrt(sum / samples.length));
-  }, 50);
+  meterAudio(
+    track,
+    (rms) => {
+      client.audio.mixedMaxRms = Math.max(client.audio.mixedMaxRms, rms);
+    },
+    () => mixedTrack === track,
+  );
 }
 
 client.resetAudio = () => {

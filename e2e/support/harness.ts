@@ -85,15 +85,23 @@ export async function startPalaver(): Promise<E2eServer> {
   };
 }
 
+/** A file the test page server hands out. */
+export interface PageFile {
+  type: string;
+  body: Buffer;
+}
+
 /**
- * Serves the test page, its driver and the SDK's own ESM bundle, byte for byte as npm
- * installed it, on 127.0.0.1 (a secure context for getUserMedia).
+ * Serves a test page: `/` loads `/client.mjs` (the page's driver, from e2e/page/), which may
+ * import `/media-meter.mjs`; `extra` adds the SDK bundle it loads. On 127.0.0.1, a secure
+ * context for getUserMedia.
  */
-export async function startPageServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const require = createRequire(import.meta.url);
-  const sdkDir = dirname(require.resolve('@telnyx/video'));
-  const here = dirname(fileURLToPath(import.meta.url));
-  const files: Record<string, { type: string; body: Buffer }> = {
+export async function servePage(
+  clientFile: string,
+  extra: Record<string, PageFile>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const pageDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'page');
+  const files: Record<string, PageFile> = {
     '/': {
       type: 'text/html',
       body: Buffer.from(
@@ -101,11 +109,12 @@ export async function startPageServer(): Promise<{ url: string; close(): Promise
           '<script type="module" src="/client.mjs"></script></body>',
       ),
     },
-    '/client.mjs': {
+    '/client.mjs': { type: 'text/javascript', body: readFileSync(join(pageDir, clientFile)) },
+    '/media-meter.mjs': {
       type: 'text/javascript',
-      body: readFileSync(join(here, '..', 'page', 'client.mjs')),
+      body: readFileSync(join(pageDir, 'media-meter.mjs')),
     },
-    '/sdk.mjs': { type: 'text/javascript', body: readFileSync(join(sdkDir, 'index.mjs')) },
+    ...extra,
   };
   const server: Server = createServer((request, response) => {
     const file = files[(request.url ?? '/').split('?')[0] ?? '/'];
@@ -123,6 +132,31 @@ export async function startPageServer(): Promise<{ url: string; close(): Promise
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The test page for the official SDK, with its ESM bundle byte for byte as npm installed it. */
+export function startPageServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const require = createRequire(import.meta.url);
+  const sdkDir = dirname(require.resolve('@telnyx/video'));
+  return servePage('client.mjs', {
+    '/sdk.mjs': { type: 'text/javascript', body: readFileSync(join(sdkDir, 'index.mjs')) },
+  });
+}
+
+/** Chromium switches every media test needs: headless, fake devices, ICE on loopback. */
+export const MEDIA_BROWSER_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
 
 export interface BrowserPage {
   page: Page;
@@ -146,18 +180,7 @@ export async function openBrowserPage(
     ignoreHTTPSErrors: true,
     permissions: ['camera', 'microphone'],
     args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...MEDIA_BROWSER_ARGS,
       `--host-resolver-rules=MAP ${SDK_HOST} 127.0.0.1:${tlsPort}`,
       '--ignore-certificate-errors',
       ...extraArgs,
