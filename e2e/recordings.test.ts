@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallerAudio, SimulatedCall, detectTone, int16ToFloat, tone } from '@palaver/phone-sim';
 import { apiClient } from '../packages/server/test/support/testServer.js';
 import { decodePcm, ffprobe } from '../packages/server/test/recording/support.js';
+import { connectorInto } from '../packages/server/test/telephony/support.js';
 import type { BrowserPage, E2eServer } from './support/harness.js';
 import { openBrowserPage, startPalaver } from './support/harness.js';
 import { startPalaverVideoPageServer } from './support/palaverVideoPage.js';
@@ -90,12 +91,8 @@ describe('recording a room with browsers and a phone caller', () => {
 
   it('records every browser stream and the caller, each for as long as it was there', async () => {
     const server = `https://127.0.0.1:${palaver.tlsPort}`;
-    const connector = await api('POST', '/v2/connectors', {
-      provider: 'telnyx',
-      defaultRoomId: roomId,
-    });
     const call = new SimulatedCall({
-      webhookUrl: `${palaver.url}${new URL(connector.body.data.webhookUrl).pathname}`,
+      webhookUrl: await connectorInto(api, palaver.url, roomId),
       from: '+13125550199',
       audio: new CallerAudio(tone({ frequency: 1000, durationMs: IN_ROOM_MS, levelDbfs: -12 })),
       durationMs: IN_ROOM_MS,

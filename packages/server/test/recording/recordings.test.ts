@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallerAudio, SimulatedCall, detectTone, int16ToFloat, tone } from '@palaver/phone-sim';
-import { CallWebhookReceiver } from '../telephony/support.js';
+import { CallWebhookReceiver, connectorInto } from '../telephony/support.js';
 import type { MediaTestServer } from './support.js';
 import { decodePcm, ffprobe, slowTool, startMediaServer, testApiKey } from './support.js';
 
@@ -18,12 +18,7 @@ async function placeCall(
   frequency: number,
   durationMs: number,
 ): Promise<void> {
-  const connector = await t.api('POST', '/v2/connectors', {
-    provider: 'telnyx',
-    defaultRoomId: roomId,
-  });
-  expect(connector.status).toBe(201);
-  const webhookUrl = `${t.url}${new URL(connector.body.data.webhookUrl).pathname}`;
+  const webhookUrl = await connectorInto(t.api, t.url, roomId);
   const call = new SimulatedCall({
     webhookUrl,
     from,

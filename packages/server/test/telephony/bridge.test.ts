@@ -6,7 +6,7 @@ import type { GatewayTestServer } from '../gateway/support.js';
 import { JanusWire, display, startGatewayServer } from '../gateway/support.js';
 import { TextRoomSender } from '../../src/telephony/bridge/TextRoomSender.js';
 import { apiClient } from '../support/testServer.js';
-import { CallWebhookReceiver } from './support.js';
+import { CallWebhookReceiver, connectorInto } from './support.js';
 
 // The phone bridge against a real Janus, with phone-sim as the carrier: callers in one room hear
 // each other through the AudioBridge mix (each leg transcoded G.711 ⇄ Opus), the room's clients
@@ -65,12 +65,7 @@ describe('the phone bridge', () => {
     settings: Record<string, unknown> = {},
   ): Promise<{ roomId: string; webhookUrl: string }> {
     const roomId = (await api('POST', '/v2/rooms', {})).body.data.id as string;
-    const connector = await api('POST', '/v2/connectors', {
-      provider: 'telnyx',
-      defaultRoomId: roomId,
-      ...settings,
-    });
-    return { roomId, webhookUrl: `${t.url}${new URL(connector.body.data.webhookUrl).pathname}` };
+    return { roomId, webhookUrl: await connectorInto(api, t.url, roomId, settings) };
   }
 
   const callsOf = async (roomId: string) =>

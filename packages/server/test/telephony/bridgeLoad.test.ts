@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayTestServer } from '../gateway/support.js';
 import { startGatewayServer } from '../gateway/support.js';
+import { connectorInto } from './support.js';
 import { apiClient } from '../support/testServer.js';
 
 // The phone bridge under load, with a real Janus and phone-sim: 50 callers in 10 rooms talk for
@@ -79,11 +80,7 @@ describe('the phone bridge under load', () => {
     const urls: string[] = [];
     for (let i = 0; i < ROOMS; i += 1) {
       const roomId = (await api('POST', '/v2/rooms', {})).body.data.id as string;
-      const connector = await api('POST', '/v2/connectors', {
-        provider: 'telnyx',
-        defaultRoomId: roomId,
-      });
-      urls.push(`${t.url}${new URL(connector.body.data.webhookUrl).pathname}`);
+      urls.push(await connectorInto(api, t.url, roomId));
     }
 
     const callers = await runCallers(urls);

@@ -13,7 +13,13 @@ import {
 import type { GatewayTestServer } from '../gateway/support.js';
 import { JanusWire, display, startGatewayServer } from '../gateway/support.js';
 import { apiClient } from '../support/testServer.js';
-import { CallWebhookReceiver, postVoiceWebhook, refOf, voiceFields } from './support.js';
+import {
+  CallWebhookReceiver,
+  connectorInto,
+  postVoiceWebhook,
+  refOf,
+  voiceFields,
+} from './support.js';
 
 // Moderation reaches phone callers as it reaches browsers: a REST mute silences a caller in the
 // room's mix (and Janus tells the room's clients), callers count against max_participants, and
@@ -50,11 +56,7 @@ describe('moderating phone callers', () => {
     room: Record<string, unknown> = {},
   ): Promise<{ roomId: string; webhookUrl: string }> {
     const roomId = (await api('POST', '/v2/rooms', room)).body.data.id as string;
-    const connector = await api('POST', '/v2/connectors', {
-      provider: 'telnyx',
-      defaultRoomId: roomId,
-    });
-    return { roomId, webhookUrl: `${t.url}${new URL(connector.body.data.webhookUrl).pathname}` };
+    return { roomId, webhookUrl: await connectorInto(api, t.url, roomId) };
   }
 
   const callsOf = async (roomId: string) =>

@@ -60,6 +60,27 @@ export function hookUrl(t: TelephonyTestServer, webhookUrl: string): string {
   return `${t.url}${new URL(webhookUrl).pathname}`;
 }
 
+/**
+ * Creates a Telnyx connector whose calls land in `room` (an id or unique name) and returns its
+ * TeXML webhook URL on the server at `serverUrl`.
+ */
+export async function connectorInto(
+  api: ReturnType<typeof apiClient>,
+  serverUrl: string,
+  room: string,
+  settings: Record<string, unknown> = {},
+): Promise<string> {
+  const connector = await api('POST', '/v2/connectors', {
+    provider: 'telnyx',
+    defaultRoomId: room,
+    ...settings,
+  });
+  if (connector.status !== 201) {
+    throw new Error(`connector not created: ${connector.status} ${JSON.stringify(connector.body)}`);
+  }
+  return `${serverUrl}${new URL(connector.body.data.webhookUrl).pathname}`;
+}
+
 /** Telnyx's voice webhook fields for a call from `from` to `to`. */
 export function voiceFields(from: string, to: string, extra: Record<string, string> = {}) {
   return {
